@@ -1,0 +1,193 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/google/uuid"
+
+	"yamen/modules"
+	"yamen/problem"
+	"yamen/tenants"
+)
+
+// access decides who may reach what: it resolves the subject, the tenant of
+// the path and the module, and checks the operation's action.
+type access struct {
+	db *tenants.DB
+
+	keys    *ttlCache[string, tenants.Subject]
+	slugs   *ttlCache[string, tenants.Tenant]
+	enabled *ttlCache[uuid.UUID, map[string]bool]
+}
+
+const cacheTTL = 5 * time.Second
+
+func newAccess(db *tenants.DB) *access {
+	return &access{
+		db:      db,
+		keys:    newTTLCache[string, tenants.Subject](cacheTTL, 10_000),
+		slugs:   newTTLCache[string, tenants.Tenant](cacheTTL, 10_000),
+		enabled: newTTLCache[uuid.UUID, map[string]bool](cacheTTL, 10_000),
+	}
+}
+
+// middleware runs before every huma operation.
+func (a *access) middleware(api huma.API) func(ctx huma.Context, next func(huma.Context)) {
+	return func(ctx huma.Context, next func(huma.Context)) {
+		op := ctx.Operation()
+		scope, _ := op.Metadata[modules.MetaScope].(modules.Scope)
+		if scope == modules.ScopePublic || scope == "" {
+			next(ctx)
+			return
+		}
+		c, err := a.check(ctx, op, scope)
+		if err != nil {
+			if pe, ok := problem.As(err); ok && pe.Status == http.StatusUnauthorized {
+				ctx.SetHeader("WWW-Authenticate", `Bearer realm="yamen"`)
+			}
+			_ = huma.WriteErr(api, ctx, http.StatusInternalServerError, "", err)
+			return
+		}
+		next(huma.WithContext(ctx, c))
+	}
+}
+
+func (a *access) check(ctx huma.Context, op *huma.Operation, scope modules.Scope) (context.Context, error) {
+	c := ctx.Context()
+	subject, err := a.subject(c, ctx.Header("Authorization"))
+	if err != nil {
+		return nil, err
+	}
+	if info := requestInfoFrom(c); info != nil {
+		info.subject = subject.String()
+	}
+	c = tenants.WithSubject(c, subject)
+	action, _ := op.Metadata[modules.MetaAction].(string)
+
+	switch scope {
+	case modules.ScopePlatform:
+		if subject.Kind != tenants.SubjectPlatformKey {
+			return nil, problem.Forbidden("仅平台管理员可执行此操作 (platform admins only)")
+		}
+		return c, nil
+	case modules.ScopeTenant:
+		tenant, err := a.tenant(c, ctx.Param("tenant"))
+		if err != nil {
+			return nil, err
+		}
+		switch subject.Kind {
+		case tenants.SubjectTenantKey:
+			// Another tenant's key learns nothing, not even that the tenant exists.
+			if subject.TenantID != tenant.ID {
+				return nil, unknownTenant(tenant.Slug)
+			}
+		case tenants.SubjectPlatformKey:
+			return nil, problem.Forbidden("平台密钥不能操作租户内的数据，请使用该租户的密钥 (platform keys do not act inside tenants; use a key of the tenant)")
+		default:
+			return nil, problem.Forbidden("无权访问该租户 (no access to this tenant)")
+		}
+		if tenant.Status != tenants.StatusActive {
+			return nil, problem.Forbidden("该租户已停用 (this tenant is suspended)")
+		}
+		if module, _ := op.Metadata[modules.MetaModule].(string); module != "" {
+			on, err := a.moduleEnabled(c, tenant, subject, module)
+			if err != nil {
+				return nil, err
+			}
+			if !on {
+				return nil, problem.NotFound(fmt.Sprintf("该租户未启用模块 %s (module not enabled for this tenant)", module))
+			}
+		}
+		if !allows(subject.Scopes, action) {
+			return nil, problem.Forbidden(fmt.Sprintf("缺少权限 %s (missing permission)", action))
+		}
+		return tenants.WithTenant(c, tenant), nil
+	}
+	return nil, fmt.Errorf("api: operation %s has unknown scope %q", op.OperationID, scope)
+}
+
+// allows reports whether scopes grant action: exactly, by "*", or by
+// "<namespace>:*".
+func allows(scopes []string, action string) bool {
+	ns, _, _ := strings.Cut(action, ":")
+	return slices.Contains(scopes, tenants.AllPermissions) || slices.Contains(scopes, action) || slices.Contains(scopes, ns+":*")
+}
+
+func unknownTenant(slug string) error {
+	return problem.NotFound(fmt.Sprintf("租户 %q 不存在 (no such tenant)", slug))
+}
+
+func (a *access) subject(ctx context.Context, authorization string) (tenants.Subject, error) {
+	scheme, key, ok := strings.Cut(authorization, " ")
+	if authorization == "" {
+		return tenants.Subject{}, problem.New(http.StatusUnauthorized, "请先登录或提供接口密钥 (sign in or present an API key)")
+	}
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return tenants.Subject{}, problem.New(http.StatusUnauthorized, "Authorization 须为 Bearer 密钥 (Authorization must be a Bearer key)")
+	}
+	key = strings.TrimSpace(key)
+	if s, ok := a.keys.get(key); ok {
+		return s, nil
+	}
+	s, err := a.db.Authenticate(ctx, key)
+	if errors.Is(err, tenants.ErrBadKey) {
+		return tenants.Subject{}, problem.New(http.StatusUnauthorized, "密钥无效、已过期或已吊销 (the key is invalid, expired or revoked)")
+	}
+	if err != nil {
+		return tenants.Subject{}, err
+	}
+	a.keys.put(key, s)
+	return s, nil
+}
+
+func (a *access) tenant(ctx context.Context, slug string) (tenants.Tenant, error) {
+	if t, ok := a.slugs.get(slug); ok {
+		return t, nil
+	}
+	if tenants.CheckSlug(slug) != "" {
+		return tenants.Tenant{}, unknownTenant(slug)
+	}
+	t, err := a.db.TenantBySlug(ctx, slug)
+	if err != nil {
+		return tenants.Tenant{}, err
+	}
+	a.slugs.put(slug, t)
+	return t, nil
+}
+
+func (a *access) moduleEnabled(ctx context.Context, t tenants.Tenant, s tenants.Subject, module string) (bool, error) {
+	if on, ok := a.enabled.get(t.ID); ok {
+		return on[module], nil
+	}
+	on := map[string]bool{}
+	err := a.db.Tx(ctx, t.ID, s.String(), func(tx *tenants.Tx) error {
+		states, err := tenants.ModuleStates(ctx, tx)
+		for id, st := range states {
+			on[id] = st.Enabled
+		}
+		return err
+	})
+	if err != nil {
+		return false, err
+	}
+	a.enabled.put(t.ID, on)
+	return on[module], nil
+}
+
+// tenantChanged drops what is cached about a tenant.
+func (a *access) tenantChanged(t tenants.Tenant) {
+	a.slugs.forget(func(_ string, c tenants.Tenant) bool { return c.ID == t.ID })
+	a.enabled.forget(func(id uuid.UUID, _ map[string]bool) bool { return id == t.ID })
+}
+
+// keyRevoked drops a revoked key from the cache.
+func (a *access) keyRevoked(id uuid.UUID) {
+	a.keys.forget(func(_ string, s tenants.Subject) bool { return s.ID == id })
+}

@@ -1,0 +1,102 @@
+package api
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/google/uuid"
+
+	"yamen/modules"
+	"yamen/tenants"
+)
+
+type memberPath struct {
+	tenantPath
+	Member uuid.UUID `path:"member"`
+}
+
+type listMembersInput struct {
+	tenantPath
+	Org     string `query:"org" format:"uuid" doc:"只列出此组织的人员 (only this org's members)"`
+	Subtree bool   `query:"subtree" doc:"含下级组织 (include the orgs under it)"`
+	Q       string `query:"q" maxLength:"100" doc:"姓名包含，或手机、邮箱、警号等于 (name contains, or phone, email, badge equals)"`
+	After   string `query:"after" format:"uuid"`
+	Limit   int    `query:"limit" minimum:"1" maximum:"500" default:"100"`
+}
+
+type memberFields struct {
+	Name      string     `json:"name" minLength:"1" maxLength:"100"`
+	Email     *string    `json:"email,omitempty" format:"email" maxLength:"254"`
+	Phone     *string    `json:"phone,omitempty" pattern:"^(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8})$" doc:"手机或座机 (mobile or landline)"`
+	BadgeNo   *string    `json:"badge_no,omitempty" maxLength:"32" doc:"警号或工号 (badge or staff number)"`
+	SponsorID *uuid.UUID `json:"sponsor_id,omitempty" doc:"辅警挂靠的民警 (for an auxiliary: the sponsoring officer)"`
+}
+
+type createMemberInput struct {
+	tenantPath
+	Body struct {
+		OrgID uuid.UUID `json:"org_id"`
+		memberFields
+		RoleIDs []uuid.UUID `json:"role_ids,omitempty" maxItems:"50"`
+	}
+}
+
+type updateMemberInput struct {
+	memberPath
+	Body struct {
+		OrgID     *uuid.UUID   `json:"org_id,omitempty"`
+		Name      *string      `json:"name,omitempty" minLength:"1" maxLength:"100"`
+		Email     *string      `json:"email,omitempty" format:"email" maxLength:"254"`
+		Phone     *string      `json:"phone,omitempty" pattern:"^(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8})$"`
+		BadgeNo   *string      `json:"badge_no,omitempty" maxLength:"32"`
+		SponsorID *uuid.UUID   `json:"sponsor_id,omitempty"`
+		Status    *string      `json:"status,omitempty" enum:"active,inactive"`
+		RoleIDs   *[]uuid.UUID `json:"role_ids,omitempty" maxItems:"50" doc:"给出时替换全部角色 (replaces all roles when given)"`
+	}
+}
+
+func optionalUUID(s string) *uuid.UUID {
+	if s == "" {
+		return nil
+	}
+	id := uuid.MustParse(s) // format:"uuid" has checked it
+	return &id
+}
+
+func (s *Server) registerMembers(r *modules.Router) {
+	modules.Register(r, "members:read", huma.Operation{
+		OperationID: "list-members", Method: http.MethodGet, Path: "/members", Summary: "人员列表 List staff",
+	}, func(ctx context.Context, in *listMembersInput) (*Body[[]tenants.Member], error) {
+		return inTenant(s, ctx, func(tx *tenants.Tx) ([]tenants.Member, error) {
+			ms, err := tenants.ListMembers(ctx, tx, tenants.MemberFilter{OrgID: optionalUUID(in.Org), Subtree: in.Subtree, Query: in.Q, After: optionalUUID(in.After), Limit: in.Limit})
+			return nonNil(ms), err
+		})
+	})
+	modules.Register(r, "members:write", huma.Operation{
+		OperationID: "create-member", Method: http.MethodPost, Path: "/members", DefaultStatus: http.StatusCreated, Summary: "新增人员 Add a staff member",
+	}, func(ctx context.Context, in *createMemberInput) (*Body[tenants.Member], error) {
+		return inTenant(s, ctx, func(tx *tenants.Tx) (tenants.Member, error) {
+			b := in.Body
+			return tenants.CreateMember(ctx, tx, tenants.NewMember{OrgID: b.OrgID, Name: b.Name, Email: b.Email, Phone: b.Phone, BadgeNo: b.BadgeNo, SponsorID: b.SponsorID, RoleIDs: b.RoleIDs})
+		})
+	})
+	modules.Register(r, "members:read", huma.Operation{
+		OperationID: "get-member", Method: http.MethodGet, Path: "/members/{member}", Summary: "查看人员 Get a staff member",
+	}, func(ctx context.Context, in *memberPath) (*Body[tenants.Member], error) {
+		return inTenant(s, ctx, func(tx *tenants.Tx) (tenants.Member, error) { return tenants.GetMember(ctx, tx, in.Member) })
+	})
+	modules.Register(r, "members:write", huma.Operation{
+		OperationID: "update-member", Method: http.MethodPatch, Path: "/members/{member}", Summary: "修改人员 Update a staff member",
+	}, func(ctx context.Context, in *updateMemberInput) (*Body[tenants.Member], error) {
+		return inTenant(s, ctx, func(tx *tenants.Tx) (tenants.Member, error) {
+			b := in.Body
+			return tenants.UpdateMember(ctx, tx, in.Member, tenants.MemberUpdate{OrgID: b.OrgID, Name: b.Name, Email: b.Email, Phone: b.Phone, BadgeNo: b.BadgeNo, SponsorID: b.SponsorID, Status: b.Status, RoleIDs: b.RoleIDs})
+		})
+	})
+	modules.Register(r, "members:write", huma.Operation{
+		OperationID: "delete-member", Method: http.MethodDelete, Path: "/members/{member}", DefaultStatus: http.StatusNoContent, Summary: "删除人员 Remove a staff member",
+	}, func(ctx context.Context, in *memberPath) (*NoContent, error) {
+		return noContent(s, ctx, func(tx *tenants.Tx) error { return tenants.DeleteMember(ctx, tx, in.Member) })
+	})
+}

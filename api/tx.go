@@ -1,0 +1,39 @@
+package api
+
+import (
+	"context"
+
+	"yamen/tenants"
+)
+
+// Body is an operation's output that is just a body.
+type Body[T any] struct {
+	Body T
+}
+
+// inTenant runs fn in a transaction of the request's tenant and subject and
+// returns its result as the response body.
+func inTenant[T any](s *Server, ctx context.Context, fn func(tx *tenants.Tx) (T, error)) (*Body[T], error) {
+	t, subject := requestParties(ctx)
+	var out T
+	err := s.db.Tx(ctx, t.ID, subject.String(), func(tx *tenants.Tx) error {
+		var err error
+		out, err = fn(tx)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Body[T]{out}, nil
+}
+
+// NoContent is the output of operations that answer 204.
+type NoContent struct{}
+
+func noContent(s *Server, ctx context.Context, fn func(tx *tenants.Tx) error) (*NoContent, error) {
+	_, err := inTenant(s, ctx, func(tx *tenants.Tx) (struct{}, error) { return struct{}{}, fn(tx) })
+	if err != nil {
+		return nil, err
+	}
+	return &NoContent{}, nil
+}

@@ -1,0 +1,89 @@
+// Package modules holds the module contract and the registry of modules.
+//
+// A module is a capability a tenant enables (ratings, booking, clues, …). It
+// declares itself through Info: an id, titles, the tenant kinds whose bundle
+// includes it, the modules it needs, its permissions and its settings. What
+// else it offers it says by implementing the optional interfaces below;
+// constructing a module has no side effects, Provision gives it what it needs.
+package modules
+
+import (
+	"context"
+	"log/slog"
+	"regexp"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Text is a user-facing string, Chinese first.
+type Text struct {
+	ZH string `json:"zh-CN"`
+	EN string `json:"en"`
+}
+
+// Permission is one operation permission a role can grant, e.g. clues:adopt.
+type Permission struct {
+	Name  string `json:"name"`
+	Title Text   `json:"title"`
+}
+
+// EveryKind in Bundles puts a module in the bundle of every tenant kind.
+const EveryKind = "*"
+
+// Info is what a module declares about itself.
+type Info struct {
+	// ID is the module's name in paths (/v1/t/{tenant}/<id>), permissions
+	// (<id>:<verb>) and task types (<id>:<task>).
+	ID    string
+	Title Text
+	// Bundles lists the tenant kinds (police_bureau, affairs_hall,
+	// credit_center, other) whose default bundle includes the module, or
+	// EveryKind.
+	Bundles []string
+	// Needs lists modules that must be enabled before this one.
+	Needs []string
+	// Permissions lists the operation permissions roles can grant; each is
+	// named <id>:<verb>.
+	Permissions []Permission
+	// Settings is the zero value of the module's settings struct. Its JSON
+	// schema, with defaults and limits from huma's struct tags, validates what
+	// tenant admins save. Nil when the module has no settings.
+	Settings any
+}
+
+// Module is implemented by every module.
+type Module interface {
+	Module() Info
+}
+
+// Env is what a module gets when provisioned.
+type Env struct {
+	DB     *pgxpool.Pool
+	Logger *slog.Logger
+}
+
+// Provisioner is implemented by modules that set themselves up before use.
+type Provisioner interface {
+	Provision(ctx context.Context, env Env) error
+}
+
+// Validator is implemented by modules that check themselves after provisioning.
+type Validator interface {
+	Validate() error
+}
+
+// CleanerUpper is implemented by modules that hold resources to release.
+type CleanerUpper interface {
+	Cleanup() error
+}
+
+// RouteProvider is implemented by modules that offer operations under
+// /v1/t/{tenant}/<id>.
+type RouteProvider interface {
+	Routes(r *Router)
+}
+
+var (
+	idPattern         = regexp.MustCompile(`^[a-z][a-z0-9]{1,30}$`)
+	permissionPattern = regexp.MustCompile(`^[a-z][a-z0-9]{1,30}:[a-z][a-z0-9_]{1,40}$`)
+)

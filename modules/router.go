@@ -1,0 +1,92 @@
+package modules
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/danielgtaylor/huma/v2"
+)
+
+// Scope says who an operation is for and how its path is resolved.
+type Scope string
+
+const (
+	// ScopePublic operations need no subject.
+	ScopePublic Scope = "public"
+	// ScopePlatform operations are for platform admins, under /v1/platform.
+	ScopePlatform Scope = "platform"
+	// ScopeTenant operations act inside the tenant named by {tenant}.
+	ScopeTenant Scope = "tenant"
+)
+
+// Metadata keys set on every registered operation.
+const (
+	MetaAction = "yamen.action"
+	MetaModule = "yamen.module"
+	MetaScope  = "yamen.scope"
+)
+
+// Router registers operations. Every operation declares the action the
+// policy decides on; one registered without it makes start-up fail.
+type Router struct {
+	api    huma.API
+	prefix string
+	module string
+	scope  Scope
+}
+
+// NewRouter returns a router whose operations live under prefix.
+func NewRouter(api huma.API, scope Scope, prefix, module string) *Router {
+	return &Router{api: api, prefix: prefix, module: module, scope: scope}
+}
+
+// Module is the module whose operations this router registers, or "" for
+// the platform's own.
+func (r *Router) Module() string { return r.module }
+
+// Register adds an operation. action names the permission it needs, such as
+// "orgs:write"; public operations use "public".
+func Register[I, O any](r *Router, action string, op huma.Operation, handler func(context.Context, *I) (*O, error)) {
+	if action == "" {
+		panic(fmt.Sprintf("operation %s %s declares no action", op.Method, op.Path))
+	}
+	op.Path = r.prefix + op.Path
+	if op.Metadata == nil {
+		op.Metadata = map[string]any{}
+	}
+	op.Metadata[MetaAction] = action
+	op.Metadata[MetaModule] = r.module
+	op.Metadata[MetaScope] = r.scope
+	if len(op.Tags) == 0 {
+		op.Tags = []string{tagFor(r)}
+	}
+	huma.Register(r.api, op, handler)
+}
+
+func tagFor(r *Router) string {
+	if r.module != "" {
+		return r.module
+	}
+	return strings.TrimPrefix(string(r.scope), "scope")
+}
+
+// CheckActions reports every operation in the API's document that was
+// registered without declaring its action.
+func CheckActions(api huma.API) error {
+	var missing []string
+	for path, item := range api.OpenAPI().Paths {
+		for _, op := range []*huma.Operation{item.Get, item.Put, item.Post, item.Delete, item.Patch, item.Head, item.Options} {
+			if op == nil {
+				continue
+			}
+			if a, _ := op.Metadata[MetaAction].(string); a == "" {
+				missing = append(missing, op.Method+" "+path)
+			}
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("operations without a declared action: %s", strings.Join(missing, ", "))
+	}
+	return nil
+}

@@ -11,7 +11,7 @@ import (
 )
 
 type listAuditInput struct {
-	tenantPath
+	TenantPath
 	Action  string `query:"action" maxLength:"100" doc:"如 org.move (e.g. org.move)"`
 	Subject string `query:"subject" maxLength:"100"`
 	Before  int64  `query:"before" minimum:"0" doc:"从此编号之前继续，最新的在前 (continue before this id; newest first)"`

@@ -13,13 +13,13 @@ import (
 	"yamen/tenants"
 )
 
-type keyPath struct {
-	tenantPath
+type KeyPath struct {
+	TenantPath
 	Key uuid.UUID `path:"key"`
 }
 
 type createKeyInput struct {
-	tenantPath
+	TenantPath
 	Body struct {
 		Name      string   `json:"name" minLength:"1" maxLength:"100" example:"省好差评平台对接"`
 		Scopes    []string `json:"scopes" minItems:"1" maxItems:"200" doc:"密钥可执行的操作，如 orgs:read；* 为全部 (actions the key may perform, e.g. orgs:read; * for all)"`
@@ -36,7 +36,7 @@ type CreatedKey struct {
 func (s *Server) registerKeys(r *modules.Router) {
 	modules.Register(r, "keys:manage", huma.Operation{
 		OperationID: "list-keys", Method: http.MethodGet, Path: "/keys", Summary: "接口密钥 API keys",
-	}, func(ctx context.Context, _ *tenantPath) (*Body[[]tenants.KeyInfo], error) {
+	}, func(ctx context.Context, _ *TenantPath) (*Body[[]tenants.KeyInfo], error) {
 		return inTenant(s, ctx, func(tx *tenants.Tx) ([]tenants.KeyInfo, error) {
 			ks, err := tenants.ListTenantKeys(ctx, tx)
 			return nonNil(ks), err
@@ -63,7 +63,7 @@ func (s *Server) registerKeys(r *modules.Router) {
 	})
 	modules.Register(r, "keys:manage", huma.Operation{
 		OperationID: "revoke-key", Method: http.MethodDelete, Path: "/keys/{key}", DefaultStatus: http.StatusNoContent, Summary: "吊销接口密钥 Revoke an API key",
-	}, func(ctx context.Context, in *keyPath) (*NoContent, error) {
+	}, func(ctx context.Context, in *KeyPath) (*NoContent, error) {
 		out, err := noContent(s, ctx, func(tx *tenants.Tx) error { return tenants.RevokeTenantKey(ctx, tx, in.Key) })
 		if err == nil {
 			s.access.keyRevoked(in.Key)

@@ -11,13 +11,13 @@ import (
 	"yamen/tenants"
 )
 
-type memberPath struct {
-	tenantPath
+type MemberPath struct {
+	TenantPath
 	Member uuid.UUID `path:"member"`
 }
 
 type listMembersInput struct {
-	tenantPath
+	TenantPath
 	Org     string `query:"org" format:"uuid" doc:"只列出此组织的人员 (only this org's members)"`
 	Subtree bool   `query:"subtree" doc:"含下级组织 (include the orgs under it)"`
 	Q       string `query:"q" maxLength:"100" doc:"姓名包含，或手机、邮箱、警号等于 (name contains, or phone, email, badge equals)"`
@@ -25,7 +25,7 @@ type listMembersInput struct {
 	Limit   int    `query:"limit" minimum:"1" maximum:"500" default:"100"`
 }
 
-type memberFields struct {
+type MemberFields struct {
 	Name      string     `json:"name" minLength:"1" maxLength:"100"`
 	Email     *string    `json:"email,omitempty" format:"email" maxLength:"254"`
 	Phone     *string    `json:"phone,omitempty" pattern:"^(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8})$" doc:"手机或座机 (mobile or landline)"`
@@ -34,16 +34,16 @@ type memberFields struct {
 }
 
 type createMemberInput struct {
-	tenantPath
+	TenantPath
 	Body struct {
 		OrgID uuid.UUID `json:"org_id"`
-		memberFields
+		MemberFields
 		RoleIDs []uuid.UUID `json:"role_ids,omitempty" maxItems:"50"`
 	}
 }
 
 type updateMemberInput struct {
-	memberPath
+	MemberPath
 	Body struct {
 		OrgID     *uuid.UUID   `json:"org_id,omitempty"`
 		Name      *string      `json:"name,omitempty" minLength:"1" maxLength:"100"`
@@ -83,7 +83,7 @@ func (s *Server) registerMembers(r *modules.Router) {
 	})
 	modules.Register(r, "members:read", huma.Operation{
 		OperationID: "get-member", Method: http.MethodGet, Path: "/members/{member}", Summary: "查看人员 Get a staff member",
-	}, func(ctx context.Context, in *memberPath) (*Body[tenants.Member], error) {
+	}, func(ctx context.Context, in *MemberPath) (*Body[tenants.Member], error) {
 		return inTenant(s, ctx, func(tx *tenants.Tx) (tenants.Member, error) { return tenants.GetMember(ctx, tx, in.Member) })
 	})
 	modules.Register(r, "members:write", huma.Operation{
@@ -96,7 +96,7 @@ func (s *Server) registerMembers(r *modules.Router) {
 	})
 	modules.Register(r, "members:write", huma.Operation{
 		OperationID: "delete-member", Method: http.MethodDelete, Path: "/members/{member}", DefaultStatus: http.StatusNoContent, Summary: "删除人员 Remove a staff member",
-	}, func(ctx context.Context, in *memberPath) (*NoContent, error) {
+	}, func(ctx context.Context, in *MemberPath) (*NoContent, error) {
 		return noContent(s, ctx, func(tx *tenants.Tx) error { return tenants.DeleteMember(ctx, tx, in.Member) })
 	})
 }

@@ -11,18 +11,18 @@ import (
 	"yamen/tenants"
 )
 
-type orgPath struct {
-	tenantPath
+type OrgPath struct {
+	TenantPath
 	Org uuid.UUID `path:"org"`
 }
 
 type listOrgsInput struct {
-	tenantPath
+	TenantPath
 	Root string `query:"root" format:"uuid" doc:"只列出此组织及其下级 (only this org and what is under it)"`
 }
 
 type createOrgInput struct {
-	tenantPath
+	TenantPath
 	Body struct {
 		ParentID   *uuid.UUID `json:"parent_id,omitempty" doc:"上级组织；缺省为根 (parent org; a root when absent)"`
 		Code       string     `json:"code" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_.-]+$" doc:"组织编码，租户内唯一 (org code, unique in the tenant)"`
@@ -33,7 +33,7 @@ type createOrgInput struct {
 }
 
 type updateOrgInput struct {
-	orgPath
+	OrgPath
 	Body struct {
 		Code       *string `json:"code,omitempty" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_.-]+$"`
 		Name       *string `json:"name,omitempty" minLength:"1" maxLength:"200"`
@@ -43,7 +43,7 @@ type updateOrgInput struct {
 }
 
 type moveOrgInput struct {
-	orgPath
+	OrgPath
 	Body struct {
 		ParentID uuid.UUID `json:"parent_id" doc:"新的上级组织 (the new parent)"`
 	}
@@ -74,7 +74,7 @@ func (s *Server) registerOrgs(r *modules.Router) {
 	})
 	modules.Register(r, "orgs:read", huma.Operation{
 		OperationID: "get-org", Method: http.MethodGet, Path: "/orgs/{org}", Summary: "查看组织 Get an org",
-	}, func(ctx context.Context, in *orgPath) (*Body[tenants.Org], error) {
+	}, func(ctx context.Context, in *OrgPath) (*Body[tenants.Org], error) {
 		return inTenant(s, ctx, func(tx *tenants.Tx) (tenants.Org, error) { return tenants.GetOrg(ctx, tx, in.Org) })
 	})
 	modules.Register(r, "orgs:write", huma.Operation{
@@ -94,7 +94,7 @@ func (s *Server) registerOrgs(r *modules.Router) {
 	modules.Register(r, "orgs:write", huma.Operation{
 		OperationID: "delete-org", Method: http.MethodDelete, Path: "/orgs/{org}", DefaultStatus: http.StatusNoContent,
 		Summary: "删除组织 Delete an org", Description: "Refused while the org has child orgs or members.",
-	}, func(ctx context.Context, in *orgPath) (*NoContent, error) {
+	}, func(ctx context.Context, in *OrgPath) (*NoContent, error) {
 		return noContent(s, ctx, func(tx *tenants.Tx) error { return tenants.DeleteOrg(ctx, tx, in.Org) })
 	})
 }

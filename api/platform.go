@@ -20,7 +20,7 @@ type TenantBody struct {
 
 type createTenantInput struct {
 	Body struct {
-		Slug       string    `json:"slug" minLength:"2" maxLength:"40" doc:"路径中的短名，小写字母、数字、连字符 (slug: lowercase letters, digits, hyphens)" example:"demo-hall"`
+		Slug       string    `json:"slug" minLength:"2" maxLength:"40" pattern:"^[a-z][a-z0-9-]{0,38}[a-z0-9]$" doc:"路径中的短名，小写字母、数字、连字符 (slug: lowercase letters, digits, hyphens)" example:"demo-hall"`
 		Name       string    `json:"name" minLength:"1" maxLength:"200" example:"示范市政务服务中心"`
 		Kind       string    `json:"kind" enum:"police_bureau,affairs_hall,credit_center,other"`
 		RegionCode string    `json:"region_code" pattern:"^[0-9]{6}([0-9]{3}([0-9]{3})?)?$" doc:"GB/T 2260 行政区划代码 (region code)"`
@@ -28,7 +28,7 @@ type createTenantInput struct {
 	}
 }
 
-type tenantPath struct {
+type TenantPath struct {
 	Tenant string `path:"tenant" doc:"租户短名 (tenant slug)"`
 }
 
@@ -40,7 +40,7 @@ type listTenantsInput struct {
 }
 
 type updateTenantInput struct {
-	tenantPath
+	TenantPath
 	Body struct {
 		Name       *string `json:"name,omitempty" minLength:"1" maxLength:"200"`
 		RegionCode *string `json:"region_code,omitempty" pattern:"^[0-9]{6}([0-9]{3}([0-9]{3})?)?$"`
@@ -48,7 +48,7 @@ type updateTenantInput struct {
 }
 
 type entitlementInput struct {
-	tenantPath
+	TenantPath
 	Module string `path:"module"`
 	Body   struct {
 		Entitled bool `json:"entitled"`
@@ -115,7 +115,7 @@ func (s *Server) registerPlatform(r *modules.Router) {
 
 	modules.Register(r, action, huma.Operation{
 		OperationID: "platform-get-tenant", Method: http.MethodGet, Path: "/tenants/{tenant}", Summary: "查看租户 Get a tenant",
-	}, func(ctx context.Context, in *tenantPath) (*TenantBody, error) {
+	}, func(ctx context.Context, in *TenantPath) (*TenantBody, error) {
 		t, err := s.db.TenantBySlug(ctx, in.Tenant)
 		if err != nil {
 			return nil, err
@@ -133,7 +133,7 @@ func (s *Server) registerPlatform(r *modules.Router) {
 		modules.Register(r, action, huma.Operation{
 			OperationID: "platform-" + st.verb + "-tenant", Method: http.MethodPost, Path: "/tenants/{tenant}/" + st.verb,
 			Summary: st.zh + "租户 " + st.verb + " a tenant",
-		}, func(ctx context.Context, in *tenantPath) (*TenantBody, error) {
+		}, func(ctx context.Context, in *TenantPath) (*TenantBody, error) {
 			return s.updateTenant(ctx, in.Tenant, tenants.TenantUpdate{Status: &st.status})
 		})
 	}
@@ -141,7 +141,7 @@ func (s *Server) registerPlatform(r *modules.Router) {
 	modules.Register(r, action, huma.Operation{
 		OperationID: "platform-list-tenant-modules", Method: http.MethodGet, Path: "/tenants/{tenant}/modules",
 		Summary: "租户的模块授权 A tenant's module entitlements",
-	}, func(ctx context.Context, in *tenantPath) (*ModuleStatesBody, error) {
+	}, func(ctx context.Context, in *TenantPath) (*ModuleStatesBody, error) {
 		t, err := s.db.TenantBySlug(ctx, in.Tenant)
 		if err != nil {
 			return nil, err

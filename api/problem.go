@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"regexp"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -76,7 +77,7 @@ func newProblem(status int, msg string, errs ...error) *Problem {
 		}
 		var d huma.ErrorDetailer
 		if errors.As(err, &d) {
-			p.Errors = append(p.Errors, d.ErrorDetail())
+			p.Errors = append(p.Errors, namedField(d.ErrorDetail()))
 		} else {
 			p.Errors = append(p.Errors, &huma.ErrorDetail{Message: err.Error()})
 		}
@@ -119,4 +120,15 @@ func problemTransformer(ctx huma.Context, _ string, v any) (any, error) {
 		stamp(ctx.Context(), ctx.URL().Path, p)
 	}
 	return v, nil
+}
+
+// huma reports a missing property at its parent; name the property itself,
+// so every bad field is named where it would be.
+var missingProperty = regexp.MustCompile(`^expected required property (\S+) to be present$`)
+
+func namedField(d *huma.ErrorDetail) *huma.ErrorDetail {
+	if m := missingProperty.FindStringSubmatch(d.Message); m != nil {
+		return &huma.ErrorDetail{Location: d.Location + "." + m[1], Message: "必填 (required)"}
+	}
+	return d
 }

@@ -14,13 +14,13 @@ import (
 	"yamen/tenants"
 )
 
-type rolePath struct {
-	tenantPath
+type RolePath struct {
+	TenantPath
 	Role uuid.UUID `path:"role"`
 }
 
 type createRoleInput struct {
-	tenantPath
+	TenantPath
 	Body struct {
 		Name        string      `json:"name" minLength:"1" maxLength:"100" doc:"第一步：角色概况，即职位名称 (step 1, the profile: the post's name)" example:"民警"`
 		Description string      `json:"description,omitempty" maxLength:"500"`
@@ -31,7 +31,7 @@ type createRoleInput struct {
 }
 
 type updateRoleInput struct {
-	rolePath
+	RolePath
 	Body struct {
 		Name        *string      `json:"name,omitempty" minLength:"1" maxLength:"100"`
 		Description *string      `json:"description,omitempty" maxLength:"500"`
@@ -85,12 +85,12 @@ func (s *Server) checkPermissions(location string, names []string) error {
 func (s *Server) registerRoles(r *modules.Router) {
 	modules.Register(r, "roles:read", huma.Operation{
 		OperationID: "list-permissions", Method: http.MethodGet, Path: "/permissions", Summary: "可授予的权限 Permissions roles can grant",
-	}, func(ctx context.Context, _ *tenantPath) (*Body[[]PermissionInfo], error) {
+	}, func(ctx context.Context, _ *TenantPath) (*Body[[]PermissionInfo], error) {
 		return &Body[[]PermissionInfo]{s.permissions()}, nil
 	})
 	modules.Register(r, "roles:read", huma.Operation{
 		OperationID: "list-roles", Method: http.MethodGet, Path: "/roles", Summary: "角色列表 List roles",
-	}, func(ctx context.Context, _ *tenantPath) (*Body[[]tenants.Role], error) {
+	}, func(ctx context.Context, _ *TenantPath) (*Body[[]tenants.Role], error) {
 		return inTenant(s, ctx, func(tx *tenants.Tx) ([]tenants.Role, error) {
 			rs, err := tenants.ListRoles(ctx, tx)
 			return nonNil(rs), err
@@ -110,7 +110,7 @@ func (s *Server) registerRoles(r *modules.Router) {
 	})
 	modules.Register(r, "roles:read", huma.Operation{
 		OperationID: "get-role", Method: http.MethodGet, Path: "/roles/{role}", Summary: "查看角色 Get a role",
-	}, func(ctx context.Context, in *rolePath) (*Body[tenants.Role], error) {
+	}, func(ctx context.Context, in *RolePath) (*Body[tenants.Role], error) {
 		return inTenant(s, ctx, func(tx *tenants.Tx) (tenants.Role, error) { return tenants.GetRole(ctx, tx, in.Role) })
 	})
 	modules.Register(r, "roles:write", huma.Operation{
@@ -129,7 +129,7 @@ func (s *Server) registerRoles(r *modules.Router) {
 	modules.Register(r, "roles:write", huma.Operation{
 		OperationID: "delete-role", Method: http.MethodDelete, Path: "/roles/{role}", DefaultStatus: http.StatusNoContent,
 		Summary: "删除角色 Delete a role", Description: "Refused while a member holds the role.",
-	}, func(ctx context.Context, in *rolePath) (*NoContent, error) {
+	}, func(ctx context.Context, in *RolePath) (*NoContent, error) {
 		return noContent(s, ctx, func(tx *tenants.Tx) error { return tenants.DeleteRole(ctx, tx, in.Role) })
 	})
 }

@@ -102,3 +102,6 @@ func (s *Server) OpenAPI() *huma.OpenAPI { return s.api.OpenAPI() }
 
 // Gatherer exposes the API's metrics, for tests and for the worker to share.
 func (s *Server) Gatherer() prometheus.Gatherer { return s.metrics.registry }
+
+// API is the underlying huma API.
+func (s *Server) API() huma.API { return s.api }

@@ -31,8 +31,8 @@ type ModuleStatesBody struct {
 	Body []ModuleState
 }
 
-type modulePath struct {
-	tenantPath
+type ModulePath struct {
+	TenantPath
 	Module string `path:"module" maxLength:"31"`
 }
 
@@ -46,7 +46,7 @@ type SettingsBody struct {
 }
 
 type putSettingsInput struct {
-	modulePath
+	ModulePath
 	Body map[string]any
 }
 
@@ -92,7 +92,7 @@ func (s *Server) registerTenantModules(r *modules.Router) {
 	modules.Register(r, "modules:read", huma.Operation{
 		OperationID: "list-modules", Method: http.MethodGet, Path: "/modules", Summary: "模块列表 List modules",
 		Description: "Every module of the platform with whether this tenant is entitled to it and has it enabled.",
-	}, func(ctx context.Context, _ *tenantPath) (*ModuleStatesBody, error) {
+	}, func(ctx context.Context, _ *TenantPath) (*ModuleStatesBody, error) {
 		t, subject := requestParties(ctx)
 		return s.moduleStates(ctx, t, subject)
 	})
@@ -104,14 +104,14 @@ func (s *Server) registerTenantModules(r *modules.Router) {
 		}
 		modules.Register(r, "modules:manage", huma.Operation{
 			OperationID: verb + "-module", Method: http.MethodPost, Path: "/modules/{module}/" + verb, Summary: zh + "模块 " + verb + " a module",
-		}, func(ctx context.Context, in *modulePath) (*ModuleStatesBody, error) {
+		}, func(ctx context.Context, in *ModulePath) (*ModuleStatesBody, error) {
 			return s.setEnabled(ctx, in.Module, on)
 		})
 	}
 
 	modules.Register(r, "modules:read", huma.Operation{
 		OperationID: "get-module-settings", Method: http.MethodGet, Path: "/modules/{module}/settings", Summary: "模块设置 A module's settings",
-	}, func(ctx context.Context, in *modulePath) (*SettingsBody, error) {
+	}, func(ctx context.Context, in *ModulePath) (*SettingsBody, error) {
 		t, subject := requestParties(ctx)
 		st, err := s.entitledState(ctx, t, subject, in.Module)
 		if err != nil {

@@ -90,3 +90,8 @@ func CheckActions(api huma.API) error {
 	}
 	return nil
 }
+
+// API is the huma API the router registers on, for what Register cannot
+// express (streams, raw handlers). Operations added through it must still
+// carry MetaAction, or start-up fails.
+func (r *Router) API() huma.API { return r.api }

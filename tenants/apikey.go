@@ -249,3 +249,17 @@ func (db *DB) Authenticate(ctx context.Context, key string) (Subject, error) {
 	subject.Name, subject.Scopes = name, scopes
 	return subject, nil
 }
+
+// ListPlatformKeys lists the platform keys.
+func (db *DB) ListPlatformKeys(ctx context.Context) ([]KeyInfo, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT id, NULL::uuid, name, ARRAY['*'], expires_at, last_used_at, revoked_at, created_at
+		FROM platform_keys ORDER BY created_at`)
+	if err != nil {
+		return nil, fmt.Errorf("tenants: list platform keys: %w", err)
+	}
+	ks, err := pgx.CollectRows(rows, pgx.RowToStructByPos[KeyInfo])
+	if err != nil {
+		return nil, fmt.Errorf("tenants: list platform keys: %w", err)
+	}
+	return ks, nil
+}

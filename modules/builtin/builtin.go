@@ -26,10 +26,15 @@ import (
 	"yamen/modules/watch"
 )
 
-// Registry returns the registry of every built-in module, in the order tenant
-// admins see them: the shared modules first, then each kind's bundle.
+// Registry returns the registry of every built-in module.
 func Registry() (*modules.Registry, error) {
-	return modules.NewRegistry(
+	return modules.NewRegistry(Modules()...)
+}
+
+// Modules returns every built-in module, in the order tenant admins see them:
+// the shared modules first, then each kind's bundle.
+func Modules() []modules.Module {
+	return []modules.Module{
 		// every tenant
 		files.New(),
 		messages.New(),
@@ -55,5 +60,5 @@ func Registry() (*modules.Registry, error) {
 		incidents.New(),
 		guards.New(),
 		hazards.New(),
-	)
+	}
 }

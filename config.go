@@ -1,0 +1,112 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// setting is one environment variable the yamen command reads.
+type setting struct {
+	name, def, doc string
+}
+
+// settings lists every variable with its default; `yamen <command> --help`
+// prints them.
+var settings = []setting{
+	{"YAMEN_HTTP_ADDR", "127.0.0.1:8080", "address the API listens on"},
+	{"YAMEN_DATABASE_URL", "postgres://yamen_app:yamen_app@127.0.0.1:54329/yamen?sslmode=disable", "PostgreSQL as the service's own role, yamen_app"},
+	{"YAMEN_DATABASE_ADMIN_URL", "postgres://postgres@127.0.0.1:54329/yamen?sslmode=disable", "PostgreSQL as a role that may create roles and schemas; used only by `yamen migrate`"},
+	{"YAMEN_APP_DB_PASSWORD", "", "password `yamen migrate` gives yamen_app (unchanged when empty)"},
+	{"YAMEN_REDIS_URL", "redis://127.0.0.1:63799/0", "Redis for the task queue"},
+	{"YAMEN_LOG_FORMAT", "text", "log format: json or text"},
+	{"YAMEN_LOG_LEVEL", "info", "least severe level logged: debug, info, warn or error"},
+	{"YAMEN_MAX_BODY_BYTES", "1048576", "largest request body accepted, in bytes"},
+	{"YAMEN_SHUTDOWN_TIMEOUT", "30s", "how long SIGTERM waits for in-flight requests"},
+	{"YAMEN_DEMO_KEYS_FILE", "", "where `yamen seed demo` keeps the demo keys it created, for `yamen dev` to print"},
+}
+
+// config is the settings as read from the environment.
+type config struct {
+	httpAddr        string
+	databaseURL     string
+	adminURL        string
+	appPassword     string
+	redisURL        string
+	logFormat       string
+	logLevel        slog.Level
+	maxBodyBytes    int64
+	shutdownTimeout time.Duration
+	demoKeysFile    string
+}
+
+func env(name string) string {
+	if v, ok := os.LookupEnv(name); ok && v != "" {
+		return v
+	}
+	for _, s := range settings {
+		if s.name == name {
+			return s.def
+		}
+	}
+	return ""
+}
+
+func loadConfig() (config, error) {
+	c := config{
+		httpAddr:     env("YAMEN_HTTP_ADDR"),
+		databaseURL:  env("YAMEN_DATABASE_URL"),
+		adminURL:     env("YAMEN_DATABASE_ADMIN_URL"),
+		appPassword:  env("YAMEN_APP_DB_PASSWORD"),
+		redisURL:     env("YAMEN_REDIS_URL"),
+		logFormat:    env("YAMEN_LOG_FORMAT"),
+		demoKeysFile: env("YAMEN_DEMO_KEYS_FILE"),
+	}
+	var errs []string
+	if c.logFormat != "json" && c.logFormat != "text" {
+		errs = append(errs, fmt.Sprintf("YAMEN_LOG_FORMAT=%q: want json or text", c.logFormat))
+	}
+	if err := c.logLevel.UnmarshalText([]byte(env("YAMEN_LOG_LEVEL"))); err != nil {
+		errs = append(errs, fmt.Sprintf("YAMEN_LOG_LEVEL: %v", err))
+	}
+	n, err := strconv.ParseInt(env("YAMEN_MAX_BODY_BYTES"), 10, 64)
+	if err != nil || n <= 0 {
+		errs = append(errs, fmt.Sprintf("YAMEN_MAX_BODY_BYTES=%q: want a positive number of bytes", env("YAMEN_MAX_BODY_BYTES")))
+	}
+	c.maxBodyBytes = n
+	d, err := time.ParseDuration(env("YAMEN_SHUTDOWN_TIMEOUT"))
+	if err != nil || d < 0 {
+		errs = append(errs, fmt.Sprintf("YAMEN_SHUTDOWN_TIMEOUT=%q: want a duration such as 30s", env("YAMEN_SHUTDOWN_TIMEOUT")))
+	}
+	c.shutdownTimeout = d
+	if len(errs) > 0 {
+		return c, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
+	}
+	return c, nil
+}
+
+func (c config) logger(w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.logLevel}
+	if c.logFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func printSettings(w io.Writer) {
+	fmt.Fprintln(w, "\nEnvironment (default in brackets):")
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	for _, s := range settings {
+		def := s.def
+		if def == "" {
+			def = "none"
+		}
+		fmt.Fprintf(tw, "  %s\t%s [%s]\n", s.name, s.doc, def)
+	}
+	tw.Flush()
+}

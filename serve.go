@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"yamen/api"
+	"yamen/modules"
+	"yamen/modules/builtin"
+	"yamen/tenants"
+	"yamen/worker"
+)
+
+// service is what serve, worker and dev share.
+type service struct {
+	cfg   config
+	log   *slog.Logger
+	db    *tenants.DB
+	reg   *modules.Registry
+	redis *redis.Client
+}
+
+func openService(ctx context.Context) (*service, error) {
+	cfg, err := loadConfig()
+	if err != nil {
+		return nil, err
+	}
+	log := cfg.logger(os.Stderr)
+	reg, err := builtin.Registry()
+	if err != nil {
+		return nil, err
+	}
+	db, err := tenants.Open(ctx, cfg.databaseURL)
+	if err != nil {
+		return nil, err
+	}
+	ropt, err := redis.ParseURL(cfg.redisURL)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("YAMEN_REDIS_URL: %w", err)
+	}
+	return &service{cfg: cfg, log: log, db: db, reg: reg, redis: redis.NewClient(ropt)}, nil
+}
+
+func (s *service) close() {
+	s.db.Close()
+	_ = s.redis.Close()
+}
+
+func (s *service) api() (*api.Server, error) {
+	return api.New(api.Config{
+		DB:       s.db,
+		Registry: s.reg,
+		Logger:   s.log,
+		Checks: map[string]func(context.Context) error{
+			"postgres": s.db.Pool.Ping,
+			"redis":    func(ctx context.Context) error { return s.redis.Ping(ctx).Err() },
+		},
+		MaxBodyBytes: s.cfg.maxBodyBytes,
+	})
+}
+
+func runServe(ctx context.Context, _ io.Writer, _ []string) error {
+	s, err := openService(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	srv, err := s.api()
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", s.cfg.httpAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.cfg.httpAddr, err)
+	}
+	s.log.Info("serving", "addr", "http://"+ln.Addr().String())
+	return serveHTTP(ctx, ln, srv.Handler(), s.cfg.shutdownTimeout)
+}
+
+// serveHTTP serves until ctx ends, then stops taking connections and waits
+// up to grace for the requests in flight to finish.
+func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, grace time.Duration) error {
+	hs := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	select {
+	case err := <-served:
+		return fmt.Errorf("http: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("http: drain: %w", err)
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("http: %w", err)
+	}
+	return nil
+}
+
+func runWorker(ctx context.Context, _ io.Writer, _ []string) error {
+	s, err := openService(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	w, err := worker.New(s.cfg.redisURL, s.log)
+	if err != nil {
+		return err
+	}
+	s.log.Info("worker running")
+	return w.Run(ctx)
+}
+
+func runDev(ctx context.Context, stdout io.Writer, _ []string) error {
+	s, err := openService(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	srv, err := s.api()
+	if err != nil {
+		return err
+	}
+	w, err := worker.New(s.cfg.redisURL, s.log)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", s.cfg.httpAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.cfg.httpAddr, err)
+	}
+	base := "http://" + ln.Addr().String()
+	fmt.Fprintf(stdout, "\nYamen 衙门 is running (API and worker in one process; Ctrl-C stops it)\n\n")
+	fmt.Fprintf(stdout, "  API docs      %s/docs\n  OpenAPI       %s/openapi.json\n  Health        %s/readyz\n  Metrics       %s/metrics\n", base, base, base, base)
+	fmt.Fprintf(stdout, "  Try           curl -H 'Authorization: Bearer <tenant key>' %s/v1/t/demo-hall/modules\n\n", base)
+	if s.cfg.demoKeysFile != "" {
+		if keys, err := os.ReadFile(s.cfg.demoKeysFile); err == nil {
+			fmt.Fprintf(stdout, "Demo keys (from %s):\n%s\n", s.cfg.demoKeysFile, keys)
+		}
+	}
+	// Whichever half stops first stops the other.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	werr := make(chan error, 1)
+	go func() { werr <- w.Run(ctx); cancel() }()
+	herr := serveHTTP(ctx, ln, srv.Handler(), s.cfg.shutdownTimeout)
+	cancel()
+	return errors.Join(herr, <-werr)
+}

@@ -222,7 +222,17 @@ func defaultsOf(reg huma.Registry, s *huma.Schema) map[string]any {
 			d[name] = p.Default
 		}
 	}
-	return d
+	// Defaults arrive as Go values (int, []string); make them read like the
+	// JSON they stand in for, as stored settings do.
+	raw, err := json.Marshal(d)
+	if err != nil {
+		return d
+	}
+	var normal map[string]any
+	if json.Unmarshal(raw, &normal) != nil {
+		return d
+	}
+	return normal
 }
 
 func deref(reg huma.Registry, s *huma.Schema) *huma.Schema {

@@ -146,9 +146,9 @@ var ErrBadKey = errors.New("tenants: invalid, expired or revoked key")
 
 // parsedKey is a presented key split into its parts.
 type parsedKey struct {
-	tenant   uuid.UUID // uuid.Nil for platform keys
-	id       uuid.UUID
-	secret   string
+	tenant uuid.UUID // uuid.Nil for platform keys
+	id     uuid.UUID
+	secret string
 }
 
 func parseKey(s string) (parsedKey, bool) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -98,9 +99,9 @@ func ListMembers(ctx context.Context, tx *Tx, f MemberFilter) ([]Member, error) 
 	rows, err := tx.Query(ctx, "SELECT "+memberColumns+` FROM members
 		WHERE ($1::uuid IS NULL OR ($2 AND org_id IN (SELECT id FROM orgs WHERE path <@ (SELECT path FROM orgs WHERE id = $1)))
 		                        OR (NOT $2 AND org_id = $1))
-		  AND ($3 = '' OR name LIKE '%' || $3 || '%' OR phone = $3 OR email = $3 OR badge_no = $3)
+		  AND ($3 = '' OR name LIKE '%' || $6 || '%' OR phone = $3 OR email = $3 OR badge_no = $3)
 		  AND ($4::uuid IS NULL OR id > $4)
-		ORDER BY id LIMIT $5`, f.OrgID, f.Subtree, f.Query, f.After, f.Limit)
+		ORDER BY id LIMIT $5`, f.OrgID, f.Subtree, f.Query, f.After, f.Limit, likeEscaper.Replace(f.Query))
 	if err != nil {
 		return nil, fmt.Errorf("tenants: list members: %w", err)
 	}
@@ -165,6 +166,9 @@ func DeleteMember(ctx context.Context, tx *Tx, id uuid.UUID) error {
 	}
 	return Audit(ctx, tx, "member.delete", id.String(), nil)
 }
+
+// likeEscaper makes a search term match itself under LIKE.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
 
 func setMemberRoles(ctx context.Context, tx *Tx, member uuid.UUID, roles []uuid.UUID) error {
 	if len(roles) == 0 {

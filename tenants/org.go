@@ -53,6 +53,9 @@ type NewOrg struct {
 
 // CreateOrg adds an org under its parent, or as a root.
 func CreateOrg(ctx context.Context, tx *Tx, n NewOrg) (Org, error) {
+	if err := lockOrgTree(ctx, tx); err != nil {
+		return Org{}, err
+	}
 	id := uuid.New()
 	var region *string
 	if n.RegionCode != "" {
@@ -85,12 +88,22 @@ func GetOrg(ctx context.Context, tx *Tx, id uuid.UUID) (Org, error) {
 	return o, nil
 }
 
+// lockOrgTree serialises changes to the shape of a tenant's tree: two moves
+// could otherwise build a cycle between them, and an org created under a
+// parent being moved would keep the parent's old path.
+func lockOrgTree(ctx context.Context, tx *Tx) error {
+	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtext('yamen.orgs.' || current_tenant()::text))"); err != nil {
+		return fmt.Errorf("tenants: lock org tree: %w", err)
+	}
+	return nil
+}
+
 // ListOrgs returns the tenant's orgs in tree order (each parent before its
 // children, siblings by code), or only the subtree under root.
 func ListOrgs(ctx context.Context, tx *Tx, root *uuid.UUID) ([]Org, error) {
-	rows, err := tx.Query(ctx, "SELECT "+orgColumns+` FROM orgs
+	rows, err := tx.Query(ctx, "SELECT "+orgColumns+` FROM orgs o
 		WHERE $1::uuid IS NULL OR path <@ (SELECT path FROM orgs WHERE id = $1)
-		ORDER BY path`, root)
+		ORDER BY (SELECT array_agg(a.code ORDER BY nlevel(a.path)) FROM orgs a WHERE a.path @> o.path)`, root)
 	if err != nil {
 		return nil, fmt.Errorf("tenants: list orgs: %w", err)
 	}
@@ -127,9 +140,8 @@ func UpdateOrg(ctx context.Context, tx *Tx, id uuid.UUID, u OrgUpdate) (Org, err
 // every path in the subtree in this one transaction. Moving an org under
 // itself or its own descendant is refused.
 func MoveOrg(ctx context.Context, tx *Tx, id, newParent uuid.UUID) (Org, error) {
-	// Lock the tree so two concurrent moves cannot build a cycle between them.
-	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtext('yamen.orgs.' || current_tenant()::text))"); err != nil {
-		return Org{}, fmt.Errorf("tenants: lock org tree: %w", err)
+	if err := lockOrgTree(ctx, tx); err != nil {
+		return Org{}, err
 	}
 	var oldPath, parentPath string
 	err := tx.QueryRow(ctx, `SELECT o.path::text, p.path::text FROM orgs o, orgs p WHERE o.id = $1 AND p.id = $2`, id, newParent).Scan(&oldPath, &parentPath)
@@ -163,9 +175,13 @@ func MoveOrg(ctx context.Context, tx *Tx, id, newParent uuid.UUID) (Org, error) 
 
 // DeleteOrg removes an org that has neither children nor members.
 func DeleteOrg(ctx context.Context, tx *Tx, id uuid.UUID) error {
-	var children, members int
-	err := tx.QueryRow(ctx, `SELECT (SELECT count(*) FROM orgs WHERE parent_id = $1), (SELECT count(*) FROM members WHERE org_id = $1)
-		FROM orgs WHERE id = $1`, id).Scan(&children, &members)
+	if err := lockOrgTree(ctx, tx); err != nil {
+		return err
+	}
+	var children, members, roles int
+	err := tx.QueryRow(ctx, `SELECT (SELECT count(*) FROM orgs WHERE parent_id = $1), (SELECT count(*) FROM members WHERE org_id = $1),
+			(SELECT count(*) FROM roles WHERE $1 = ANY(scope_org_ids))
+		FROM orgs WHERE id = $1`, id).Scan(&children, &members, &roles)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return problem.NotFound("组织不存在 (no such org)")
 	}
@@ -174,6 +190,9 @@ func DeleteOrg(ctx context.Context, tx *Tx, id uuid.UUID) error {
 	}
 	if children > 0 || members > 0 {
 		return problem.Conflict(fmt.Sprintf("该组织下还有 %d 个下级组织和 %d 名人员，不能删除 (the org still has %d child orgs and %d members)", children, members, children, members))
+	}
+	if roles > 0 {
+		return problem.Conflict(fmt.Sprintf("有 %d 个角色的数据范围包含该组织，请先修改这些角色 (%d roles have the org in their data scope; change them first)", roles, roles))
 	}
 	if _, err := tx.Exec(ctx, "DELETE FROM orgs WHERE id = $1", id); err != nil {
 		var pgErr *pgconn.PgError

@@ -89,7 +89,7 @@ func TestSchema(t *testing.T) {
 	t.Run("AppRole", func(t *testing.T) {
 		t.Parallel()
 		var (
-			user                                 string
+			user                                string
 			super, bypass, createRole, createDB bool
 		)
 		require.NoError(t, db.Pool.QueryRow(ctx, `SELECT rolname::text, rolsuper, rolbypassrls, rolcreaterole, rolcreatedb
@@ -151,4 +151,3 @@ func mentionsTenant(expr string) bool {
 func appliesToApp(roles []string) bool {
 	return slices.Contains(roles, "public") || slices.Contains(roles, migrations.AppRole)
 }
-

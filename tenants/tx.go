@@ -17,7 +17,6 @@ type Conn interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
-	CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, src pgx.CopyFromSource) (int64, error)
 }
 
 // setSQL puts the tenant and the subject into the transaction. is_local =
@@ -166,14 +165,6 @@ func (tx *Tx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
 		return errBatch{err}
 	}
 	return tx.conn.SendBatch(ctx, b)
-}
-
-// CopyFrom bulk-loads rows.
-func (tx *Tx) CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, src pgx.CopyFromSource) (int64, error) {
-	if err := tx.begin(ctx); err != nil {
-		return 0, err
-	}
-	return tx.conn.CopyFrom(ctx, table, columns, src)
 }
 
 // Savepoint runs fn so that its failure undoes only its own statements.

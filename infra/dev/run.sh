@@ -25,6 +25,8 @@ test_env() {
 case $mode in
 dev)
 	. infra/dev/env.sh
+	# seed prints new demo keys once and keeps them here; dev prints them every start.
+	export YAMEN_DEMO_KEYS_FILE=${YAMEN_DEMO_KEYS_FILE:-$PWD/.dev/demo-keys.txt}
 	mkdir -p .dev/bin
 	go build -o .dev/bin/yamen .
 	.dev/bin/yamen migrate

@@ -117,7 +117,11 @@ func TestSettingsDefaults(t *testing.T) {
 			require.Len(t, got, len(s.Properties))
 			for name, p := range s.Properties {
 				require.NotNil(t, p.Default, "%s.%s has no default", id, name)
-				require.Equal(t, p.Default, got[name], "%s.%s", id, name)
+				want, err := json.Marshal(p.Default)
+				require.NoError(t, err)
+				have, err := json.Marshal(got[name])
+				require.NoError(t, err)
+				require.JSONEq(t, string(want), string(have), "%s.%s", id, name)
 				require.NotEmpty(t, p.Description, "%s.%s has no doc", id, name)
 			}
 			raw, err := json.Marshal(got)

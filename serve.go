@@ -48,10 +48,17 @@ func openService(ctx context.Context) (*service, error) {
 		db.Close()
 		return nil, fmt.Errorf("YAMEN_REDIS_URL: %w", err)
 	}
+	if err := reg.Provision(ctx, modules.Env{DB: db.Pool, Logger: log, Setting: env}); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return &service{cfg: cfg, log: log, db: db, reg: reg, redis: redis.NewClient(ropt)}, nil
 }
 
 func (s *service) close() {
+	if err := s.reg.Cleanup(); err != nil {
+		s.log.Error("cleanup", "error", err)
+	}
 	s.db.Close()
 	_ = s.redis.Close()
 }

@@ -62,7 +62,7 @@ type bundle struct {
 	platformKey string
 }
 
-func setup(t *testing.T) *bundle {
+func setup(t testing.TB) *bundle {
 	t.Helper()
 	db := tenanttest.DB(t)
 	reg, err := modules.NewRegistry(append(builtin.Modules(), probe{})...)
@@ -110,7 +110,7 @@ func (r reply) locations(t *testing.T) []string {
 	return locs
 }
 
-func (b *bundle) do(t *testing.T, method, path, key string, body any) reply {
+func (b *bundle) do(t testing.TB, method, path, key string, body any) reply {
 	t.Helper()
 	var rd io.Reader
 	switch v := body.(type) {
@@ -140,7 +140,7 @@ func (b *bundle) do(t *testing.T, method, path, key string, body any) reply {
 
 // tenant creates a tenant through the platform API and returns it with an
 // admin key of its own.
-func (b *bundle) tenant(t *testing.T, kind string) (tenants.Tenant, string) {
+func (b *bundle) tenant(t testing.TB, kind string) (tenants.Tenant, string) {
 	t.Helper()
 	r := b.do(t, "POST", "/v1/platform/tenants", b.platformKey, map[string]any{
 		"slug": tenanttest.Slug("api"), "name": "接口测试 " + t.Name(), "kind": kind, "region_code": tenanttest.CityCode,
@@ -151,7 +151,7 @@ func (b *bundle) tenant(t *testing.T, kind string) (tenants.Tenant, string) {
 	return tn, b.key(t, tn, "*")
 }
 
-func (b *bundle) key(t *testing.T, tn tenants.Tenant, scopes ...string) string {
+func (b *bundle) key(t testing.TB, tn tenants.Tenant, scopes ...string) string {
 	t.Helper()
 	var secret string
 	err := b.db.Tx(context.Background(), tn.ID, "system", func(tx *tenants.Tx) error {

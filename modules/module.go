@@ -60,6 +60,9 @@ type Module interface {
 type Env struct {
 	DB     *pgxpool.Pool
 	Logger *slog.Logger
+	// Setting returns a configuration value (an environment variable such
+	// as YAMEN_S3_BUCKET) or its documented default.
+	Setting func(name string) string
 }
 
 // Provisioner is implemented by modules that set themselves up before use.

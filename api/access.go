@@ -166,16 +166,17 @@ func (a *access) moduleEnabled(ctx context.Context, t tenants.Tenant, s tenants.
 	if on, ok := a.enabled.get(t.ID); ok {
 		return on[module], nil
 	}
-	on := map[string]bool{}
-	err := a.db.Tx(ctx, t.ID, s.String(), func(tx *tenants.Tx) error {
-		states, err := tenants.ModuleStates(ctx, tx)
-		for id, st := range states {
-			on[id] = st.Enabled
-		}
-		return err
-	})
+	r, err := a.db.Reader(t.ID, s.String())
 	if err != nil {
 		return false, err
+	}
+	states, err := tenants.ModuleStates(ctx, r)
+	if err != nil {
+		return false, err
+	}
+	on := map[string]bool{}
+	for id, st := range states {
+		on[id] = st.Enabled
 	}
 	a.enabled.put(t.ID, on)
 	return on[module], nil

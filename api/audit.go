@@ -22,7 +22,7 @@ func (s *Server) registerAudit(r *modules.Router) {
 	modules.Register(r, "audit:read", huma.Operation{
 		OperationID: "list-audit", Method: http.MethodGet, Path: "/audit", Summary: "审计日志 The audit log",
 	}, func(ctx context.Context, in *listAuditInput) (*Body[[]tenants.AuditEntry], error) {
-		return inTenant(s, ctx, func(tx *tenants.Tx) ([]tenants.AuditEntry, error) {
+		return inTenantRead(s, ctx, func(tx tenants.Querier) ([]tenants.AuditEntry, error) {
 			es, err := tenants.ListAudit(ctx, tx, tenants.AuditFilter{Action: in.Action, Subject: in.Subject, Before: in.Before, Limit: in.Limit})
 			return nonNil(es), err
 		})

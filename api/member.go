@@ -68,7 +68,7 @@ func (s *Server) registerMembers(r *modules.Router) {
 	modules.Register(r, "members:read", huma.Operation{
 		OperationID: "list-members", Method: http.MethodGet, Path: "/members", Summary: "人员列表 List staff",
 	}, func(ctx context.Context, in *listMembersInput) (*Body[[]tenants.Member], error) {
-		return inTenant(s, ctx, func(tx *tenants.Tx) ([]tenants.Member, error) {
+		return inTenantRead(s, ctx, func(tx tenants.Querier) ([]tenants.Member, error) {
 			ms, err := tenants.ListMembers(ctx, tx, tenants.MemberFilter{OrgID: optionalUUID(in.Org), Subtree: in.Subtree, Query: in.Q, After: optionalUUID(in.After), Limit: in.Limit})
 			return nonNil(ms), err
 		})
@@ -84,7 +84,7 @@ func (s *Server) registerMembers(r *modules.Router) {
 	modules.Register(r, "members:read", huma.Operation{
 		OperationID: "get-member", Method: http.MethodGet, Path: "/members/{member}", Summary: "查看人员 Get a staff member",
 	}, func(ctx context.Context, in *MemberPath) (*Body[tenants.Member], error) {
-		return inTenant(s, ctx, func(tx *tenants.Tx) (tenants.Member, error) { return tenants.GetMember(ctx, tx, in.Member) })
+		return inTenantRead(s, ctx, func(tx tenants.Querier) (tenants.Member, error) { return tenants.GetMember(ctx, tx, in.Member) })
 	})
 	modules.Register(r, "members:write", huma.Operation{
 		OperationID: "update-member", Method: http.MethodPatch, Path: "/members/{member}", Summary: "修改人员 Update a staff member",

@@ -59,7 +59,7 @@ func (s *Server) registerOrgs(r *modules.Router) {
 			id := uuid.MustParse(in.Root) // format:"uuid" has checked it
 			root = &id
 		}
-		return inTenant(s, ctx, func(tx *tenants.Tx) ([]tenants.Org, error) {
+		return inTenantRead(s, ctx, func(tx tenants.Querier) ([]tenants.Org, error) {
 			orgs, err := tenants.ListOrgs(ctx, tx, root)
 			return nonNil(orgs), err
 		})
@@ -75,7 +75,7 @@ func (s *Server) registerOrgs(r *modules.Router) {
 	modules.Register(r, "orgs:read", huma.Operation{
 		OperationID: "get-org", Method: http.MethodGet, Path: "/orgs/{org}", Summary: "查看组织 Get an org",
 	}, func(ctx context.Context, in *OrgPath) (*Body[tenants.Org], error) {
-		return inTenant(s, ctx, func(tx *tenants.Tx) (tenants.Org, error) { return tenants.GetOrg(ctx, tx, in.Org) })
+		return inTenantRead(s, ctx, func(tx tenants.Querier) (tenants.Org, error) { return tenants.GetOrg(ctx, tx, in.Org) })
 	})
 	modules.Register(r, "orgs:write", huma.Operation{
 		OperationID: "update-org", Method: http.MethodPatch, Path: "/orgs/{org}", Summary: "修改组织 Update an org",

@@ -91,7 +91,7 @@ func (s *Server) registerRoles(r *modules.Router) {
 	modules.Register(r, "roles:read", huma.Operation{
 		OperationID: "list-roles", Method: http.MethodGet, Path: "/roles", Summary: "角色列表 List roles",
 	}, func(ctx context.Context, _ *TenantPath) (*Body[[]tenants.Role], error) {
-		return inTenant(s, ctx, func(tx *tenants.Tx) ([]tenants.Role, error) {
+		return inTenantRead(s, ctx, func(tx tenants.Querier) ([]tenants.Role, error) {
 			rs, err := tenants.ListRoles(ctx, tx)
 			return nonNil(rs), err
 		})
@@ -111,7 +111,7 @@ func (s *Server) registerRoles(r *modules.Router) {
 	modules.Register(r, "roles:read", huma.Operation{
 		OperationID: "get-role", Method: http.MethodGet, Path: "/roles/{role}", Summary: "查看角色 Get a role",
 	}, func(ctx context.Context, in *RolePath) (*Body[tenants.Role], error) {
-		return inTenant(s, ctx, func(tx *tenants.Tx) (tenants.Role, error) { return tenants.GetRole(ctx, tx, in.Role) })
+		return inTenantRead(s, ctx, func(tx tenants.Querier) (tenants.Role, error) { return tenants.GetRole(ctx, tx, in.Role) })
 	})
 	modules.Register(r, "roles:write", huma.Operation{
 		OperationID: "update-role", Method: http.MethodPatch, Path: "/roles/{role}", Summary: "修改角色 Update a role",

@@ -51,12 +51,11 @@ type putSettingsInput struct {
 }
 
 func (s *Server) moduleStates(ctx context.Context, t tenants.Tenant, subject tenants.Subject) (*ModuleStatesBody, error) {
-	var states map[string]tenants.ModuleState
-	err := s.db.Tx(ctx, t.ID, subject.String(), func(tx *tenants.Tx) error {
-		var err error
-		states, err = tenants.ModuleStates(ctx, tx)
-		return err
-	})
+	r, err := s.db.Reader(t.ID, subject.String())
+	if err != nil {
+		return nil, err
+	}
+	states, err := tenants.ModuleStates(ctx, r)
 	if err != nil {
 		return nil, err
 	}
@@ -163,19 +162,19 @@ func (s *Server) entitledState(ctx context.Context, t tenants.Tenant, subject te
 	if _, ok := s.reg.Info(module); !ok {
 		return tenants.ModuleState{}, unknownModule(module)
 	}
-	var st tenants.ModuleState
-	err := s.db.Tx(ctx, t.ID, subject.String(), func(tx *tenants.Tx) error {
-		states, err := tenants.ModuleStates(ctx, tx)
-		if err != nil {
-			return err
-		}
-		var ok bool
-		if st, ok = states[module]; !ok || !st.Entitled {
-			return notEntitled(module)
-		}
-		return nil
-	})
-	return st, err
+	r, err := s.db.Reader(t.ID, subject.String())
+	if err != nil {
+		return tenants.ModuleState{}, err
+	}
+	states, err := tenants.ModuleStates(ctx, r)
+	if err != nil {
+		return tenants.ModuleState{}, err
+	}
+	st, ok := states[module]
+	if !ok || !st.Entitled {
+		return tenants.ModuleState{}, notEntitled(module)
+	}
+	return st, nil
 }
 
 func notEntitled(module string) error {

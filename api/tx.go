@@ -27,6 +27,22 @@ func inTenant[T any](s *Server, ctx context.Context, fn func(tx *tenants.Tx) (T,
 	return &Body[T]{out}, nil
 }
 
+// inTenantRead runs fn's statements as read-only statements of the request's
+// tenant, each in one round trip (tenants.Reader): for operations that read
+// once and change nothing.
+func inTenantRead[T any](s *Server, ctx context.Context, fn func(q tenants.Querier) (T, error)) (*Body[T], error) {
+	t, subject := requestParties(ctx)
+	r, err := s.db.Reader(t.ID, subject.String())
+	if err != nil {
+		return nil, err
+	}
+	out, err := fn(r)
+	if err != nil {
+		return nil, err
+	}
+	return &Body[T]{out}, nil
+}
+
 // NoContent is the output of operations that answer 204.
 type NoContent struct{}
 

@@ -103,7 +103,7 @@ func (db *DB) CreatePlatformKey(ctx context.Context, n NewKey) (KeyInfo, string,
 }
 
 // ListTenantKeys lists the tenant's keys.
-func ListTenantKeys(ctx context.Context, tx *Tx) ([]KeyInfo, error) {
+func ListTenantKeys(ctx context.Context, tx Querier) ([]KeyInfo, error) {
 	rows, err := tx.Query(ctx, `SELECT id, tenant_id, name, scopes, expires_at, last_used_at, revoked_at, created_at
 		FROM api_keys ORDER BY created_at`)
 	if err != nil {

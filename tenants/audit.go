@@ -48,7 +48,7 @@ type AuditFilter struct {
 }
 
 // ListAudit returns audit entries, newest first.
-func ListAudit(ctx context.Context, tx *Tx, f AuditFilter) ([]AuditEntry, error) {
+func ListAudit(ctx context.Context, tx Querier, f AuditFilter) ([]AuditEntry, error) {
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 100
 	}

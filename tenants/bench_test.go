@@ -36,6 +36,14 @@ func BenchmarkTx(b *testing.B) {
 			})
 		}
 	}
+	read := func() error {
+		r, err := db.Reader(tn.ID, subject)
+		if err != nil {
+			return err
+		}
+		var slug string
+		return r.QueryRow(ctx, sql, tn.ID).Scan(&slug)
+	}
 	cases := []struct {
 		name string
 		run  func() error
@@ -43,6 +51,7 @@ func BenchmarkTx(b *testing.B) {
 		{"BareSelect", bare},
 		{"Tx", inTx(1)},
 		{"TxTwoStatements", inTx(2)},
+		{"Reader", read},
 	}
 
 	for _, c := range cases {

@@ -70,7 +70,7 @@ func CreateMember(ctx context.Context, tx *Tx, n NewMember) (Member, error) {
 }
 
 // GetMember returns one member.
-func GetMember(ctx context.Context, tx *Tx, id uuid.UUID) (Member, error) {
+func GetMember(ctx context.Context, tx Querier, id uuid.UUID) (Member, error) {
 	m, err := scanMember(tx.QueryRow(ctx, "SELECT "+memberColumns+" FROM members WHERE id = $1", id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Member{}, problem.NotFound("人员不存在 (no such member)")
@@ -92,7 +92,7 @@ type MemberFilter struct {
 }
 
 // ListMembers lists members by name.
-func ListMembers(ctx context.Context, tx *Tx, f MemberFilter) ([]Member, error) {
+func ListMembers(ctx context.Context, tx Querier, f MemberFilter) ([]Member, error) {
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 100
 	}

@@ -21,7 +21,7 @@ type ModuleState struct {
 
 // ModuleStates returns the tenant's rows of tenant_modules, by module id.
 // Modules with no row are neither entitled nor enabled.
-func ModuleStates(ctx context.Context, tx *Tx) (map[string]ModuleState, error) {
+func ModuleStates(ctx context.Context, tx Querier) (map[string]ModuleState, error) {
 	rows, err := tx.Query(ctx, "SELECT module, entitled, enabled, settings, updated_at, updated_by FROM tenant_modules")
 	if err != nil {
 		return nil, fmt.Errorf("tenants: module states: %w", err)

@@ -77,7 +77,7 @@ func CreateOrg(ctx context.Context, tx *Tx, n NewOrg) (Org, error) {
 }
 
 // GetOrg returns one org.
-func GetOrg(ctx context.Context, tx *Tx, id uuid.UUID) (Org, error) {
+func GetOrg(ctx context.Context, tx Querier, id uuid.UUID) (Org, error) {
 	o, err := scanOrg(tx.QueryRow(ctx, "SELECT "+orgColumns+" FROM orgs WHERE id = $1", id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Org{}, problem.NotFound("组织不存在 (no such org)")
@@ -100,7 +100,7 @@ func lockOrgTree(ctx context.Context, tx *Tx) error {
 
 // ListOrgs returns the tenant's orgs in tree order (each parent before its
 // children, siblings by code), or only the subtree under root.
-func ListOrgs(ctx context.Context, tx *Tx, root *uuid.UUID) ([]Org, error) {
+func ListOrgs(ctx context.Context, tx Querier, root *uuid.UUID) ([]Org, error) {
 	rows, err := tx.Query(ctx, "SELECT "+orgColumns+` FROM orgs o
 		WHERE $1::uuid IS NULL OR path <@ (SELECT path FROM orgs WHERE id = $1)
 		ORDER BY (SELECT array_agg(a.code ORDER BY nlevel(a.path)) FROM orgs a WHERE a.path @> o.path)`, root)

@@ -79,7 +79,7 @@ func CreateRole(ctx context.Context, tx *Tx, n NewRole) (Role, error) {
 }
 
 // GetRole returns one role.
-func GetRole(ctx context.Context, tx *Tx, id uuid.UUID) (Role, error) {
+func GetRole(ctx context.Context, tx Querier, id uuid.UUID) (Role, error) {
 	r, err := scanRole(tx.QueryRow(ctx, "SELECT "+roleColumns+" FROM roles WHERE id = $1", id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Role{}, problem.NotFound("角色不存在 (no such role)")
@@ -91,7 +91,7 @@ func GetRole(ctx context.Context, tx *Tx, id uuid.UUID) (Role, error) {
 }
 
 // ListRoles returns the tenant's roles by name.
-func ListRoles(ctx context.Context, tx *Tx) ([]Role, error) {
+func ListRoles(ctx context.Context, tx Querier) ([]Role, error) {
 	rows, err := tx.Query(ctx, "SELECT "+roleColumns+" FROM roles ORDER BY name")
 	if err != nil {
 		return nil, fmt.Errorf("tenants: list roles: %w", err)

@@ -151,8 +151,17 @@ if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
 		if ! as_pg_owner "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
 			# The port is given at start, not written into the config, so YAMEN_DEV_PG_PORT
 			# keeps working after initdb.
+			# Another checkout's cluster (CI clones next to a developer's) may hold the port:
+			# take the next free one rather than fail; the exported URLs carry it.
+			port=$PG_PORT
+			while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+				port=$((port + 1))
+				((port < PG_PORT + 50)) || die "no free port for PostgreSQL near $PG_PORT"
+			done
+			[[ $port == "$PG_PORT" ]] ||
+				echo "yamen dev: note: port $PG_PORT is taken; private PostgreSQL starts on $port" >&2
 			seen=$(wc -l <"$log")
-			if ! as_pg_owner "$bin/pg_ctl" -D "$data" -l "$log" -w -t 60 -o "-p $PG_PORT" start >/dev/null 2>&1; then
+			if ! as_pg_owner "$bin/pg_ctl" -D "$data" -l "$log" -w -t 60 -o "-p $port" start >/dev/null 2>&1; then
 				tail -n "+$((seen + 1))" "$log" >&2 # just this attempt
 				die "PostgreSQL did not start (log: $log)"
 			fi
@@ -160,8 +169,6 @@ if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
 
 		# A cluster we reuse may have been started with another port: trust its lock file.
 		port=$(sed -n 4p "$data/postmaster.pid")
-		[[ $port == "$PG_PORT" ]] ||
-			echo "yamen dev: note: private PostgreSQL already runs on port $port, not $PG_PORT (make stop to change)" >&2
 		for ((i = 0; i < 100; i++)); do
 			if "$bin/pg_isready" -q -h 127.0.0.1 -p "$port" -U postgres -d postgres; then
 				echo "$port"

@@ -4,13 +4,14 @@
 .DEFAULT_GOAL := help
 FUZZTIME ?= 30s
 
-.PHONY: help dev test bench build fmt vet fuzz stop clean
+.PHONY: help dev test bench load build fmt vet fuzz stop clean
 
 help:
 	@echo 'make dev     build, migrate, seed demo data and run yamen with a private PostgreSQL and Redis'
 	@echo 'make test    go vet + go test -race against the yamen_test database (GOTESTFLAGS=..., TEST_PKGS=...)'
 	@echo 'make bench   benchmarks (BENCH_PKGS=./tenants/...)'
 	@echo 'make fuzz    each Fuzz target for FUZZTIME (default 30s)'
+	@echo 'make load    load test: GET /v1/t/demo-hall/modules at 64 connections (LOAD_C, LOAD_D)'
 	@echo 'make build   go build -o bin/yamen'
 	@echo 'make fmt     go fmt ./...'
 	@echo 'make vet     go vet ./...'
@@ -25,6 +26,9 @@ test:
 
 bench:
 	bash infra/dev/run.sh bench
+
+load:
+	bash infra/load/modules.sh
 
 fuzz:
 	FUZZTIME=$(FUZZTIME) bash infra/dev/run.sh fuzz

@@ -491,6 +491,15 @@ func TestRolesAndMembers(t *testing.T) {
 	requireProblem(t, r, http.StatusUnprocessableEntity)
 	require.Equal(t, []string{"body.phone"}, r.locations(t))
 
+	r = b.do(t, "POST", base+"/members", key, map[string]any{"org_id": root, "name": "辅警甲", "sponsor_id": m["id"]})
+	require.Equal(t, http.StatusCreated, r.status, string(r.body))
+	aux := r.json(t)
+	require.Equal(t, m["id"], aux["sponsor_id"])
+	r = b.do(t, "PATCH", base+"/members/"+aux["id"].(string), key, map[string]any{"clear": []string{"sponsor_id"}})
+	require.Equal(t, http.StatusOK, r.status, string(r.body))
+	require.Nil(t, r.json(t)["sponsor_id"], "an auxiliary can become a regular member")
+	requireProblem(t, b.do(t, "PATCH", base+"/members/"+aux["id"].(string), key, map[string]any{"clear": []string{"name"}}), http.StatusUnprocessableEntity)
+
 	requireProblem(t, b.do(t, "DELETE", base+"/roles/"+officer, key, nil), http.StatusConflict)
 	list := b.do(t, "GET", base+"/members?q=张", key, nil).list(t)
 	require.Len(t, list, 1)

@@ -53,6 +53,7 @@ type updateMemberInput struct {
 		SponsorID *uuid.UUID   `json:"sponsor_id,omitempty"`
 		Status    *string      `json:"status,omitempty" enum:"active,inactive"`
 		RoleIDs   *[]uuid.UUID `json:"role_ids,omitempty" maxItems:"50" doc:"给出时替换全部角色 (replaces all roles when given)"`
+		Clear     []string     `json:"clear,omitempty" enum:"email,phone,badge_no,sponsor_id" uniqueItems:"true" doc:"清空这些字段；清空 sponsor_id 即辅警转为普通人员 (empty these fields; clearing sponsor_id makes an auxiliary a regular member)"`
 	}
 }
 
@@ -91,7 +92,7 @@ func (s *Server) registerMembers(r *modules.Router) {
 	}, func(ctx context.Context, in *updateMemberInput) (*Body[tenants.Member], error) {
 		return inTenant(s, ctx, func(tx *tenants.Tx) (tenants.Member, error) {
 			b := in.Body
-			return tenants.UpdateMember(ctx, tx, in.Member, tenants.MemberUpdate{OrgID: b.OrgID, Name: b.Name, Email: b.Email, Phone: b.Phone, BadgeNo: b.BadgeNo, SponsorID: b.SponsorID, Status: b.Status, RoleIDs: b.RoleIDs})
+			return tenants.UpdateMember(ctx, tx, in.Member, tenants.MemberUpdate{OrgID: b.OrgID, Name: b.Name, Email: b.Email, Phone: b.Phone, BadgeNo: b.BadgeNo, SponsorID: b.SponsorID, Status: b.Status, RoleIDs: b.RoleIDs, Clear: b.Clear})
 		})
 	})
 	modules.Register(r, "members:write", huma.Operation{

@@ -122,14 +122,23 @@ type MemberUpdate struct {
 	SponsorID *uuid.UUID
 	Status    *string
 	RoleIDs   *[]uuid.UUID
+	// Clear names optional fields to empty: email, phone, badge_no,
+	// sponsor_id (an auxiliary who becomes a regular member).
+	Clear []string
 }
 
 // UpdateMember changes a member and, when given, replaces their roles.
 func UpdateMember(ctx context.Context, tx *Tx, id uuid.UUID, u MemberUpdate) (Member, error) {
+	if u.Clear == nil {
+		u.Clear = []string{}
+	}
 	tag, err := tx.Exec(ctx, `UPDATE members SET org_id = coalesce($2, org_id), name = coalesce($3, name),
-			email = coalesce($4, email), phone = coalesce($5, phone), badge_no = coalesce($6, badge_no),
-			sponsor_id = coalesce($7, sponsor_id), status = coalesce($8::member_status, status), updated_at = now()
-		WHERE id = $1`, id, u.OrgID, u.Name, u.Email, u.Phone, u.BadgeNo, u.SponsorID, u.Status)
+			email = CASE WHEN 'email' = ANY($9) THEN NULL ELSE coalesce($4, email) END,
+			phone = CASE WHEN 'phone' = ANY($9) THEN NULL ELSE coalesce($5, phone) END,
+			badge_no = CASE WHEN 'badge_no' = ANY($9) THEN NULL ELSE coalesce($6, badge_no) END,
+			sponsor_id = CASE WHEN 'sponsor_id' = ANY($9) THEN NULL ELSE coalesce($7, sponsor_id) END,
+			status = coalesce($8::member_status, status), updated_at = now()
+		WHERE id = $1`, id, u.OrgID, u.Name, u.Email, u.Phone, u.BadgeNo, u.SponsorID, u.Status, u.Clear)
 	if err != nil {
 		return Member{}, memberWriteError(err)
 	}
@@ -148,7 +157,7 @@ func UpdateMember(ctx context.Context, tx *Tx, id uuid.UUID, u MemberUpdate) (Me
 	if err != nil {
 		return Member{}, err
 	}
-	return m, Audit(ctx, tx, "member.update", id.String(), map[string]any{"org_id": u.OrgID, "name": u.Name, "status": u.Status, "role_ids": u.RoleIDs})
+	return m, Audit(ctx, tx, "member.update", id.String(), map[string]any{"org_id": u.OrgID, "name": u.Name, "status": u.Status, "role_ids": u.RoleIDs, "cleared": u.Clear})
 }
 
 // DeleteMember removes a member; auxiliaries they sponsor must be moved first.

@@ -55,6 +55,7 @@ func New(cfg Config) (*Server, error) {
 	hc := huma.DefaultConfig("Yamen 衙门", cfg.Version)
 	hc.Info.Description = "一个辖区的政务平台：租户、模块、组织、人员与角色。 (The platform of one jurisdiction: tenants, modules, orgs, staff and roles.)"
 	hc.CreateHooks = nil // no $schema links in every response
+	hc.DocsPath = ""     // registerDocs serves /docs without a CDN
 	hc.RejectUnknownQueryParameters = true
 	hc.Transformers = append(hc.Transformers, problemTransformer)
 	hc.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
@@ -72,6 +73,7 @@ func New(cfg Config) (*Server, error) {
 	hapi.UseMiddleware(s.metrics.middleware, s.access.middleware(hapi))
 
 	s.registerHealth(mux, cfg.Checks)
+	s.registerDocs(mux)
 	s.registerPlatform(modules.NewRouter(hapi, modules.ScopePlatform, "/v1/platform", ""))
 	tenant := modules.NewRouter(hapi, modules.ScopeTenant, "/v1/t/{tenant}", "")
 	s.registerTenantModules(tenant)

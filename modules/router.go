@@ -58,6 +58,14 @@ func Register[I, O any](r *Router, action string, op huma.Operation, handler fun
 	op.Metadata[MetaAction] = action
 	op.Metadata[MetaModule] = r.module
 	op.Metadata[MetaScope] = r.scope
+	if op.Extensions == nil {
+		op.Extensions = map[string]any{}
+	}
+	// Integrators read in the document which permission an operation needs.
+	op.Extensions["x-yamen-action"] = action
+	if r.scope != ScopePublic && op.Security == nil {
+		op.Security = []map[string][]string{{"bearer": {}}}
+	}
 	if len(op.Tags) == 0 {
 		op.Tags = []string{tagFor(r)}
 	}

@@ -106,14 +106,7 @@ func (db *DB) CreatePlatformKey(ctx context.Context, n NewKey) (KeyInfo, string,
 func ListTenantKeys(ctx context.Context, tx Querier) ([]KeyInfo, error) {
 	rows, err := tx.Query(ctx, `SELECT id, tenant_id, name, scopes, expires_at, last_used_at, revoked_at, created_at
 		FROM api_keys ORDER BY created_at`)
-	if err != nil {
-		return nil, fmt.Errorf("tenants: list keys: %w", err)
-	}
-	ks, err := pgx.CollectRows(rows, pgx.RowToStructByPos[KeyInfo])
-	if err != nil {
-		return nil, fmt.Errorf("tenants: list keys: %w", err)
-	}
-	return ks, nil
+	return collect("list keys", rows, err, pgx.RowToStructByPos[KeyInfo])
 }
 
 // RevokeTenantKey revokes one of the tenant's keys.
@@ -254,12 +247,5 @@ func (db *DB) Authenticate(ctx context.Context, key string) (Subject, error) {
 func (db *DB) ListPlatformKeys(ctx context.Context) ([]KeyInfo, error) {
 	rows, err := db.Pool.Query(ctx, `SELECT id, NULL::uuid, name, ARRAY['*'], expires_at, last_used_at, revoked_at, created_at
 		FROM platform_keys ORDER BY created_at`)
-	if err != nil {
-		return nil, fmt.Errorf("tenants: list platform keys: %w", err)
-	}
-	ks, err := pgx.CollectRows(rows, pgx.RowToStructByPos[KeyInfo])
-	if err != nil {
-		return nil, fmt.Errorf("tenants: list platform keys: %w", err)
-	}
-	return ks, nil
+	return collect("list platform keys", rows, err, pgx.RowToStructByPos[KeyInfo])
 }

@@ -55,12 +55,5 @@ func ListAudit(ctx context.Context, tx Querier, f AuditFilter) ([]AuditEntry, er
 	rows, err := tx.Query(ctx, `SELECT id, at, subject, action, target, details, request_id FROM audit_log
 		WHERE ($1 = '' OR action = $1) AND ($2 = '' OR subject = $2) AND ($3 = 0 OR id < $3)
 		ORDER BY id DESC LIMIT $4`, f.Action, f.Subject, f.Before, f.Limit)
-	if err != nil {
-		return nil, fmt.Errorf("tenants: list audit: %w", err)
-	}
-	es, err := pgx.CollectRows(rows, pgx.RowToStructByPos[AuditEntry])
-	if err != nil {
-		return nil, fmt.Errorf("tenants: list audit: %w", err)
-	}
-	return es, nil
+	return collect("list audit", rows, err, pgx.RowToStructByPos[AuditEntry])
 }

@@ -74,14 +74,7 @@ func (db *DB) UpsertRegions(ctx context.Context, rs []Region) error {
 func (db *DB) Regions(ctx context.Context, parent string) ([]Region, error) {
 	rows, err := db.Pool.Query(ctx, `SELECT code, name, parent_code, level FROM regions
 		WHERE ($1 = '' AND parent_code IS NULL) OR parent_code = $1 ORDER BY code`, parent)
-	if err != nil {
-		return nil, fmt.Errorf("tenants: regions: %w", err)
-	}
-	rs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Region])
-	if err != nil {
-		return nil, fmt.Errorf("tenants: regions: %w", err)
-	}
-	return rs, nil
+	return collect("regions", rows, err, pgx.RowToStructByPos[Region])
 }
 
 // UpsertCalendar writes calendar exceptions.
@@ -100,12 +93,5 @@ func (db *DB) UpsertCalendar(ctx context.Context, days []CalendarDay) error {
 // Calendar returns the exceptions between from and to, inclusive.
 func (db *DB) Calendar(ctx context.Context, from, to time.Time) ([]CalendarDay, error) {
 	rows, err := db.Pool.Query(ctx, "SELECT day, kind, name FROM calendar WHERE day BETWEEN $1 AND $2 ORDER BY day", from, to)
-	if err != nil {
-		return nil, fmt.Errorf("tenants: calendar: %w", err)
-	}
-	ds, err := pgx.CollectRows(rows, pgx.RowToStructByPos[CalendarDay])
-	if err != nil {
-		return nil, fmt.Errorf("tenants: calendar: %w", err)
-	}
-	return ds, nil
+	return collect("calendar", rows, err, pgx.RowToStructByPos[CalendarDay])
 }

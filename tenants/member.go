@@ -102,14 +102,7 @@ func ListMembers(ctx context.Context, tx Querier, f MemberFilter) ([]Member, err
 		  AND ($3 = '' OR name LIKE '%' || $6 || '%' OR phone = $3 OR email = $3 OR badge_no = $3)
 		  AND ($4::uuid IS NULL OR id > $4)
 		ORDER BY id LIMIT $5`, f.OrgID, f.Subtree, f.Query, f.After, f.Limit, likeEscaper.Replace(f.Query))
-	if err != nil {
-		return nil, fmt.Errorf("tenants: list members: %w", err)
-	}
-	ms, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Member, error) { return scanMember(r) })
-	if err != nil {
-		return nil, fmt.Errorf("tenants: list members: %w", err)
-	}
-	return ms, nil
+	return collect("list members", rows, err, scanWith(scanMember))
 }
 
 // MemberUpdate changes a member; nil fields stay.

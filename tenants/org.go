@@ -104,14 +104,7 @@ func ListOrgs(ctx context.Context, tx Querier, root *uuid.UUID) ([]Org, error) {
 	rows, err := tx.Query(ctx, "SELECT "+orgColumns+` FROM orgs o
 		WHERE $1::uuid IS NULL OR path <@ (SELECT path FROM orgs WHERE id = $1)
 		ORDER BY (SELECT array_agg(a.code ORDER BY nlevel(a.path)) FROM orgs a WHERE a.path @> o.path)`, root)
-	if err != nil {
-		return nil, fmt.Errorf("tenants: list orgs: %w", err)
-	}
-	orgs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Org, error) { return scanOrg(r) })
-	if err != nil {
-		return nil, fmt.Errorf("tenants: list orgs: %w", err)
-	}
-	return orgs, nil
+	return collect("list orgs", rows, err, scanWith(scanOrg))
 }
 
 // OrgUpdate changes an org's attributes; nil fields stay.

@@ -93,14 +93,7 @@ func GetRole(ctx context.Context, tx Querier, id uuid.UUID) (Role, error) {
 // ListRoles returns the tenant's roles by name.
 func ListRoles(ctx context.Context, tx Querier) ([]Role, error) {
 	rows, err := tx.Query(ctx, "SELECT "+roleColumns+" FROM roles ORDER BY name")
-	if err != nil {
-		return nil, fmt.Errorf("tenants: list roles: %w", err)
-	}
-	rs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Role, error) { return scanRole(r) })
-	if err != nil {
-		return nil, fmt.Errorf("tenants: list roles: %w", err)
-	}
-	return rs, nil
+	return collect("list roles", rows, err, scanWith(scanRole))
 }
 
 // RoleUpdate changes a role; nil fields stay.

@@ -107,14 +107,7 @@ func (db *DB) ListTenants(ctx context.Context, f TenantFilter) ([]Tenant, error)
 	rows, err := db.Pool.Query(ctx, "SELECT "+tenantColumns+` FROM tenants
 		WHERE ($1 = '' OR kind::text = $1) AND ($2 = '' OR status::text = $2) AND slug > $3
 		ORDER BY slug LIMIT $4`, f.Kind, f.Status, f.After, f.Limit)
-	if err != nil {
-		return nil, fmt.Errorf("tenants: list: %w", err)
-	}
-	ts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Tenant, error) { return scanTenant(r) })
-	if err != nil {
-		return nil, fmt.Errorf("tenants: list: %w", err)
-	}
-	return ts, nil
+	return collect("list", rows, err, scanWith(scanTenant))
 }
 
 // NewTenant is what creating a tenant takes.

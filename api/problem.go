@@ -124,7 +124,7 @@ func problemTransformer(ctx huma.Context, _ string, v any) (any, error) {
 
 // huma reports a missing property at its parent; name the property itself,
 // so every bad field is named where it would be.
-var missingProperty = regexp.MustCompile(`^expected required property (\S+) to be present$`)
+var missingProperty = regexp.MustCompile(`\(expected required property (\S+) to be present\)$`)
 
 func namedField(d *huma.ErrorDetail) *huma.ErrorDetail {
 	if m := missingProperty.FindStringSubmatch(d.Message); m != nil {

@@ -1,0 +1,214 @@
+# The base policy: who may do what, and which rows they see.
+#
+# input.subject  {kind, id, scopes (keys), member: {id, org: {id, kind, depth}},
+#                 roles: [{name, permissions, data_scope, scope_org_ids}],
+#                 sponsor: {id, org: {...}, roles: [...]} (an auxiliary's officer)}
+# input.action   "<namespace>:<verb>", e.g. "clues:adopt"
+# input.resource optional facts about the target: {module: {entitled}, grant: [...]}
+# input.fields   optional fields the response carries that may be masked
+package yamen.authz
+
+# --- operation permissions -------------------------------------------------
+
+holds(p) if "*" in input.subject.scopes
+
+holds(p) if p in input.subject.scopes
+
+holds(p) if concat(":", [split(p, ":")[0], "*"]) in input.subject.scopes
+
+holds(p) if {
+	some role in input.subject.roles
+	grants(role, p)
+}
+
+grants(role, p) if "*" in role.permissions
+
+grants(role, p) if p in role.permissions
+
+grants(role, p) if concat(":", [split(p, ":")[0], "*"]) in role.permissions
+
+export_action if endswith(input.action, ":export")
+
+# The action's namespace wildcard ("units:*"), computed once per decision.
+action_ns := split(input.action, ":")[0]
+
+action_wildcard := concat(":", [action_ns, "*"])
+
+# holds_action is holds(input.action) without recomputing the wildcard.
+holds_action if "*" in input.subject.scopes
+
+holds_action if input.action in input.subject.scopes
+
+holds_action if action_wildcard in input.subject.scopes
+
+holds_action if {
+	some role in input.subject.roles
+	grants_action(role)
+}
+
+grants_action(role) if "*" in role.permissions
+
+grants_action(role) if input.action in role.permissions
+
+grants_action(role) if action_wildcard in role.permissions
+
+auxiliary if input.subject.sponsor
+
+default allow := false
+
+staff_kind if input.subject.kind == "member"
+
+staff_kind if input.subject.kind == "tenant_key"
+
+public_kind if input.subject.kind == "citizen"
+
+public_kind if input.subject.kind == "intermediary"
+
+denied if some _ in deny
+
+allow if {
+	staff_kind
+	holds_action
+	not denied
+}
+
+allow if {
+	public_kind
+	input.action in public_actions[input.subject.kind]
+	not denied
+}
+
+# Modules add what citizens and intermediaries may do through their own rego
+# (data.yamen.modules.<id>.public_actions); none by default.
+public_actions[kind] := {a | some a in data.yamen.modules[_].public_actions[kind]} if {
+	some kind in {"citizen", "intermediary"}
+}
+
+# Seed 000: 辅警 permissions follow their officer's but never include export.
+deny contains "辅警不得导出数据 (auxiliary police never export)" if {
+	auxiliary
+	export_action
+}
+
+# Seed 000: 是否采用 on intelligence clues is set only by city-level orgs.
+deny contains "仅市级单位可设置是否采用 (only city-level orgs may set adoption)" if {
+	input.action == "clues:adopt"
+	not city_level(input.subject.member.org)
+}
+
+# 市局 and its 支队: the root and teams directly under it.
+city_level(org) if org.depth == 1
+
+city_level(org) if {
+	org.depth == 2
+	org.kind == "team"
+}
+
+# Nobody grants a permission they do not hold.
+deny contains sprintf("不能授予自己没有的权限 %s (cannot grant a permission you do not hold)", [p]) if {
+	some p in input.resource.grant
+	not holds(p)
+}
+
+# A tenant admin cannot enable a module the platform did not entitle.
+deny contains "平台未授权该模块 (module not entitled by the platform)" if {
+	input.action == "modules:manage"
+	input.resource.module.entitled == false
+}
+
+reasons contains r if some r in deny
+
+reasons contains sprintf("缺少权限 %s (missing permission)", [input.action]) if {
+	staff_kind
+	not holds_action
+}
+
+reasons contains "该操作不对公众开放 (not open to citizens or intermediaries)" if {
+	public_kind
+	not input.action in public_actions[input.subject.kind]
+}
+
+# --- data scope ---------------------------------------------------------------
+
+# Whose scope applies: an auxiliary sees exactly the sponsor's (seed 000).
+scope_holder := input.subject.sponsor if auxiliary
+
+scope_holder := input.subject.member if not auxiliary
+
+scope_roles := input.subject.sponsor.roles if auxiliary
+
+scope_roles := input.subject.roles if not auxiliary
+
+# Only the roles that grant this action widen what it sees.
+acting_roles contains role if {
+	some role in scope_roles
+	grants_action(role)
+}
+
+# Nobody else sees any row.
+default scope := {"all": false, "orgs": [], "subtrees": [], "self": ""}
+
+# Keys act for the whole tenant, within their scopes.
+scope := {"all": true, "orgs": [], "subtrees": [], "self": ""} if input.subject.kind == "tenant_key"
+
+scope := {"all": true, "orgs": [], "subtrees": [], "self": ""} if {
+	input.subject.kind == "member"
+	some role in acting_roles
+	role.data_scope == "all"
+}
+
+scope := {
+	"all": false,
+	"orgs": sort([o | some o in scope_orgs]),
+	"subtrees": sort([o | some o in scope_subtrees]),
+	"self": scope_self,
+} if {
+	input.subject.kind == "member"
+	not any_all
+}
+
+any_all if {
+	some role in acting_roles
+	role.data_scope == "all"
+}
+
+scope_orgs contains scope_holder.org.id if {
+	some role in acting_roles
+	role.data_scope == "org"
+}
+
+scope_orgs contains o if {
+	some role in acting_roles
+	role.data_scope == "custom"
+	some o in role.scope_org_ids
+}
+
+scope_subtrees contains scope_holder.org.id if {
+	some role in acting_roles
+	role.data_scope == "org_subtree"
+}
+
+default scope_self := ""
+
+scope_self := scope_holder.id if {
+	some role in acting_roles
+	role.data_scope == "self"
+}
+
+
+# --- field masks ---------------------------------------------------------------
+
+# Personal data is masked unless the subject may read it restricted.
+masks contains f if {
+	some f in input.fields
+	not reads_restricted
+}
+
+reads_restricted if holds(concat(":", [action_ns, "read_restricted"]))
+
+decision := {
+	"allow": allow,
+	"scope": scope,
+	"masks": sort([m | some m in masks]),
+	"reasons": sort([r | some r in reasons]),
+}

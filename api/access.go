@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"yamen/modules"
+	"yamen/policy"
 	"yamen/problem"
 	"yamen/tenants"
 )
@@ -20,21 +20,27 @@ import (
 // access decides who may reach what: it resolves the subject, the tenant of
 // the path and the module, and checks the operation's action.
 type access struct {
-	db *tenants.DB
+	db     *tenants.DB
+	policy *policy.Engine
 
 	keys    *ttlCache[string, tenants.Subject]
 	slugs   *ttlCache[string, tenants.Tenant]
 	enabled *ttlCache[uuid.UUID, map[string]bool]
+	// decisions are keyed by the key's id: keys are created and revoked,
+	// never changed.
+	decisions *ttlCache[decisionKey, policy.Decision]
 }
 
 const cacheTTL = 5 * time.Second
 
-func newAccess(db *tenants.DB) *access {
+func newAccess(db *tenants.DB, engine *policy.Engine) *access {
 	return &access{
-		db:      db,
-		keys:    newTTLCache[string, tenants.Subject](cacheTTL, 10_000),
-		slugs:   newTTLCache[string, tenants.Tenant](cacheTTL, 10_000),
-		enabled: newTTLCache[uuid.UUID, map[string]bool](cacheTTL, 10_000),
+		db:        db,
+		policy:    engine,
+		decisions: newTTLCache[decisionKey, policy.Decision](cacheTTL, 100_000),
+		keys:      newTTLCache[string, tenants.Subject](cacheTTL, 10_000),
+		slugs:     newTTLCache[string, tenants.Tenant](cacheTTL, 10_000),
+		enabled:   newTTLCache[uuid.UUID, map[string]bool](cacheTTL, 10_000),
 	}
 }
 
@@ -105,19 +111,52 @@ func (a *access) check(ctx huma.Context, op *huma.Operation, scope modules.Scope
 				return nil, problem.NotFound(fmt.Sprintf("该租户未启用模块 %s (module not enabled for this tenant)", module))
 			}
 		}
-		if !allows(subject.Scopes, action) {
-			return nil, problem.Forbidden(fmt.Sprintf("缺少权限 %s (missing permission)", action))
+		d, err := a.decide(c, subject, action)
+		if err != nil {
+			return nil, err
 		}
-		return tenants.WithTenant(c, tenant), nil
+		if !d.Allow {
+			return nil, problem.Forbidden(strings.Join(d.Reasons, "; "))
+		}
+		return withDecision(tenants.WithTenant(c, tenant), d), nil
 	}
 	return nil, fmt.Errorf("api: operation %s has unknown scope %q", op.OperationID, scope)
 }
 
-// allows reports whether scopes grant action: exactly, by "*", or by
-// "<namespace>:*".
-func allows(scopes []string, action string) bool {
-	ns, _, _ := strings.Cut(action, ":")
-	return slices.Contains(scopes, tenants.AllPermissions) || slices.Contains(scopes, action) || slices.Contains(scopes, ns+":*")
+// decide asks the policy, remembering the answer briefly: a key's scopes
+// never change, so the same key and action get the same decision.
+func (a *access) decide(ctx context.Context, subject tenants.Subject, action string) (policy.Decision, error) {
+	ck := decisionKey{subject: subject.ID, action: action}
+	if d, ok := a.decisions.get(ck); ok {
+		return d, nil
+	}
+	d, err := a.policy.Decide(ctx, policy.Input{
+		Subject: policy.Subject{Kind: string(subject.Kind), ID: subject.ID.String(), Scopes: subject.Scopes},
+		Action:  action,
+	})
+	if err != nil {
+		return policy.Decision{}, err
+	}
+	a.decisions.put(ck, d)
+	return d, nil
+}
+
+type decisionKey struct {
+	subject uuid.UUID
+	action  string
+}
+
+type decisionCtxKey struct{}
+
+func withDecision(ctx context.Context, d policy.Decision) context.Context {
+	return context.WithValue(ctx, decisionCtxKey{}, d)
+}
+
+// decisionFrom returns the policy decision of the request's operation; list
+// operations take their data scope from it.
+func decisionFrom(ctx context.Context) policy.Decision {
+	d, _ := ctx.Value(decisionCtxKey{}).(policy.Decision)
+	return d
 }
 
 func unknownTenant(slug string) error {

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"yamen/modules"
+	"yamen/policy"
 	"yamen/tenants"
 )
 
@@ -27,6 +28,8 @@ type Config struct {
 	// MaxBodyBytes limits every request body; 1 MiB when zero.
 	MaxBodyBytes int64
 	Version      string
+	// Policy decides every operation; the base policy when nil.
+	Policy *policy.Engine
 }
 
 // Server is the HTTP API.
@@ -51,6 +54,13 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Version == "" {
 		cfg.Version = "dev"
 	}
+	if cfg.Policy == nil {
+		engine, err := policy.New(context.Background())
+		if err != nil {
+			return nil, fmt.Errorf("api: %w", err)
+		}
+		cfg.Policy = engine
+	}
 	mux := http.NewServeMux()
 	hc := huma.DefaultConfig("Yamen 衙门", cfg.Version)
 	hc.Info.Description = "一个辖区的政务平台：租户、模块、组织、人员与角色。 (The platform of one jurisdiction: tenants, modules, orgs, staff and roles.)"
@@ -61,13 +71,16 @@ func New(cfg Config) (*Server, error) {
 	hc.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		"bearer": {Type: "http", Scheme: "bearer", Description: "接口密钥 (API key): yk_t_… or yk_p_…"},
 	}
+	// Every module may name a type Problem or Settings: schema names carry
+	// their package, except the api's own.
+	hc.Components.Schemas = huma.NewMapRegistry("#/components/schemas/", modules.SchemaNamer("api"))
 	hapi := humago.New(mux, hc)
 
 	s := &Server{
 		api:     hapi,
 		db:      cfg.DB,
 		reg:     cfg.Registry,
-		access:  newAccess(cfg.DB),
+		access:  newAccess(cfg.DB, cfg.Policy),
 		metrics: newMetrics(),
 	}
 	hapi.UseMiddleware(s.metrics.middleware, s.access.middleware(hapi))

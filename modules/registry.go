@@ -36,7 +36,7 @@ type entry struct {
 func NewRegistry(mods ...Module) (*Registry, error) {
 	r := &Registry{
 		byID:    make(map[string]*entry, len(mods)),
-		schemas: huma.NewMapRegistry("#/components/schemas/", schemaName),
+		schemas: huma.NewMapRegistry("#/components/schemas/", SchemaNamer("")),
 	}
 	var errs []error
 	for _, m := range mods {
@@ -254,15 +254,19 @@ func resolve(reg huma.Registry, s *huma.Schema) *huma.Schema {
 	return &c
 }
 
-// schemaName prefixes huma's name for a type with its package, so every
-// module can call its settings type Settings.
-func schemaName(t reflect.Type, hint string) string {
-	name := huma.DefaultSchemaNamer(t, hint)
-	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map {
-		t = t.Elem()
-	}
-	if pkg := path.Base(t.PkgPath()); t.PkgPath() != "" && pkg != "" {
+// SchemaNamer returns a huma schema namer that prefixes each type's name
+// with its package, except for the package home: every module can call its
+// settings type Settings, or a response Problem, without a clash.
+func SchemaNamer(home string) func(t reflect.Type, hint string) string {
+	return func(t reflect.Type, hint string) string {
+		name := huma.DefaultSchemaNamer(t, hint)
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map {
+			t = t.Elem()
+		}
+		pkg := path.Base(t.PkgPath())
+		if t.PkgPath() == "" || pkg == home {
+			return name
+		}
 		return strings.ToUpper(pkg[:1]) + pkg[1:] + name
 	}
-	return name
 }

@@ -32,29 +32,39 @@ type Module struct {
 // New compiles the base policy with the modules' rego and prepares the one
 // query every request asks.
 func New(ctx context.Context, mods ...Module) (*Engine, error) {
-	opts := []func(*rego.Rego){rego.Query("data.yamen.authz.decision")}
-	err := fs.WalkDir(baseRego, "rego", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		src, err := baseRego.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		opts = append(opts, rego.Module(path, string(src)))
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("policy: read base rego: %w", err)
-	}
+	var opts []func(*rego.Rego)
 	for _, m := range mods {
 		opts = append(opts, rego.Module(m.Name, m.Source))
 	}
-	pq, err := rego.New(opts...).PrepareForEval(ctx)
+	return compile(ctx, opts...)
+}
+
+func compile(ctx context.Context, extra ...func(*rego.Rego)) (*Engine, error) {
+	opts := []func(*rego.Rego){rego.Query("data.yamen.authz.decision")}
+	for name, src := range baseSources() {
+		opts = append(opts, rego.Module(name, src))
+	}
+	pq, err := rego.New(append(opts, extra...)...).PrepareForEval(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("policy: compile: %w", err)
 	}
 	return &Engine{query: pq}, nil
+}
+
+// baseSources returns the embedded base policy by file name.
+func baseSources() map[string]string {
+	out := map[string]string{}
+	_ = fs.WalkDir(baseRego, "rego", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		src, err := baseRego.ReadFile(path)
+		if err == nil {
+			out[path] = string(src)
+		}
+		return err
+	})
+	return out
 }
 
 // Role is what a role contributes to a decision.

@@ -116,6 +116,9 @@ deny contains "平台未授权该模块 (module not entitled by the platform)" i
 	input.resource.module.entitled == false
 }
 
+# A tenant's own rego (package yamen.tenant.<slug>) may refuse more.
+deny contains r if some r in data.yamen.tenant[_].deny
+
 reasons contains r if some r in deny
 
 reasons contains sprintf("缺少权限 %s (missing permission)", [input.action]) if {
@@ -203,6 +206,9 @@ masks contains f if {
 	some f in input.fields
 	not reads_restricted
 }
+
+# ... and mask more.
+masks contains f if some f in data.yamen.tenant[_].masks
 
 reads_restricted if holds(concat(":", [action_ns, "read_restricted"]))
 

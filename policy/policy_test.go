@@ -91,13 +91,13 @@ func TestDataScope(t *testing.T) {
 		roles []policy.Role
 		want  want
 	}{
-		"All":        {[]policy.Role{role("all")}, want{all: true}},
-		"OrgSubtree": {[]policy.Role{role("org_subtree")}, want{subtrees: []string{station.ID}}},
-		"Org":        {[]policy.Role{role("org")}, want{orgs: []string{station.ID}}},
-		"Self":       {[]policy.Role{role("self")}, want{self: "me"}},
-		"Custom":     {[]policy.Role{role("custom", custom...)}, want{orgs: custom}},
-		"Union":      {[]policy.Role{role("self"), role("custom", custom[0]), role("org")}, want{orgs: sortedCopy(custom[0], station.ID), self: "me"}},
-		"AllWins":    {[]policy.Role{role("self"), role("all")}, want{all: true}},
+		"All":                             {[]policy.Role{role("all")}, want{all: true}},
+		"OrgSubtree":                      {[]policy.Role{role("org_subtree")}, want{subtrees: []string{station.ID}}},
+		"Org":                             {[]policy.Role{role("org")}, want{orgs: []string{station.ID}}},
+		"Self":                            {[]policy.Role{role("self")}, want{self: "me"}},
+		"Custom":                          {[]policy.Role{role("custom", custom...)}, want{orgs: custom}},
+		"Union":                           {[]policy.Role{role("self"), role("custom", custom[0]), role("org")}, want{orgs: sortedCopy(custom[0], station.ID), self: "me"}},
+		"AllWins":                         {[]policy.Role{role("self"), role("all")}, want{all: true}},
 		"OnlyRolesGrantingTheActionCount": {[]policy.Role{role("self"), {Permissions: []string{"units:read"}, DataScope: "all"}}, want{self: "me"}},
 	} {
 		t.Run(name, func(t *testing.T) {

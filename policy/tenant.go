@@ -77,7 +77,7 @@ func CheckTenant(ctx context.Context, slug, source string) (TestReport, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	ch, err := tester.NewRunner().SetCompiler(compiler).SetTimeout(time.Second).
-		Filter("^data\\." + regexp.QuoteMeta(TenantPackage(slug)) + "\\.test_").Run(ctx, mods)
+		Filter("^data\\."+regexp.QuoteMeta(TenantPackage(slug))+"\\.test_").Run(ctx, mods)
 	if err != nil {
 		return TestReport{}, &UploadError{Messages: []string{"测试无法运行 (tests could not run): " + err.Error()}}
 	}

@@ -86,6 +86,11 @@ func Migrate(ctx context.Context, adminURL string, opts Options) error {
 	if err := m.LoadMigrations(files); err != nil {
 		return fmt.Errorf("migrate: load: %w", err)
 	}
+	// tern runs RESET ALL after each migration, which keeps the role but
+	// drops the search path: every migration sets it again itself.
+	for _, mig := range m.Migrations {
+		mig.UpSQL = "SET search_path = " + Schema + ", public;\n" + mig.UpSQL
+	}
 	before, err := m.GetCurrentVersion(ctx)
 	if err != nil {
 		return fmt.Errorf("migrate: current version: %w", err)

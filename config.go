@@ -9,6 +9,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"yamen/tenants"
 )
 
 // setting is one environment variable the yamen command reads.
@@ -29,6 +31,15 @@ var settings = []setting{
 	{"YAMEN_MAX_BODY_BYTES", "1048576", "largest request body accepted, in bytes"},
 	{"YAMEN_SHUTDOWN_TIMEOUT", "30s", "how long SIGTERM waits for in-flight requests"},
 	{"YAMEN_DEMO_KEYS_FILE", "", "where `yamen seed demo` keeps the demo keys it created, for `yamen dev` to print"},
+	{"YAMEN_S3_ENDPOINT", "http://127.0.0.1:7070", "S3-compatible store for files (AWS S3, MinIO, Aliyun OSS; the private versitygw of infra/dev/env.sh in development)"},
+	{"YAMEN_S3_PUBLIC_ENDPOINT", "", "endpoint written into presigned URLs when clients reach the store by another address (YAMEN_S3_ENDPOINT when empty)"},
+	{"YAMEN_S3_BUCKET", "yamen", "bucket holding the files; it must exist"},
+	{"YAMEN_S3_REGION", "us-east-1", "region the store signs requests for, such as cn-north-1 or oss-cn-hangzhou"},
+	{"YAMEN_S3_ACCESS_KEY", "yamen-dev", "S3 access key (the default is the development gateway's)"},
+	{"YAMEN_S3_SECRET_KEY", "yamen-dev-secret", "S3 secret key (the default is the development gateway's)"},
+	{"YAMEN_S3_PATH_STYLE", "true", "path-style addressing (endpoint/bucket/key): true for versitygw and MinIO, false for AWS S3 and Aliyun OSS"},
+	{"YAMEN_AUDIT_KEY", tenants.DevAuditKey, "HMAC-SM3 key sealing each tenant's audit chain: hex or base64, at least 16 bytes (make one with `openssl rand -hex 32`); the default is public, for development only"},
+	{"YAMEN_WORKER_ADDR", "127.0.0.1:8081", "address `yamen worker` serves /metrics and /healthz on"},
 }
 
 // config is the settings as read from the environment.
@@ -43,6 +54,7 @@ type config struct {
 	maxBodyBytes    int64
 	shutdownTimeout time.Duration
 	demoKeysFile    string
+	auditKey        []byte
 }
 
 func env(name string) string {
@@ -84,6 +96,9 @@ func loadConfig() (config, error) {
 		errs = append(errs, fmt.Sprintf("YAMEN_SHUTDOWN_TIMEOUT=%q: want a duration such as 30s", env("YAMEN_SHUTDOWN_TIMEOUT")))
 	}
 	c.shutdownTimeout = d
+	if c.auditKey, err = tenants.ParseAuditKey(env("YAMEN_AUDIT_KEY")); err != nil {
+		errs = append(errs, fmt.Sprintf("YAMEN_AUDIT_KEY: %v", err))
+	}
 	if len(errs) > 0 {
 		return c, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
 	}

@@ -35,6 +35,7 @@ func commands() []command {
 		{"seed", "load data: `seed demo` loads the demo jurisdiction", "demo", runSeed},
 		{"openapi", "print the OpenAPI 3.1 document", "[--yaml]", runOpenAPI},
 		{"keys", "manage API keys", "create --platform [--name N] [--expires 720h]\n  yamen keys create --tenant SLUG --scopes a,b [--name N] [--expires 720h]\n  yamen keys list (--platform | --tenant SLUG)\n  yamen keys revoke ID (--platform | --tenant SLUG)", runKeys},
+		{"audit", "check the audit log: `audit verify` walks a tenant's HMAC-SM3 chain", "verify --tenant SLUG", runAudit},
 	}
 }
 

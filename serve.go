@@ -11,6 +11,10 @@ import (
 	"os"
 	"time"
 
+	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 
 	"yamen/api"
@@ -43,6 +47,10 @@ func openService(ctx context.Context) (*service, error) {
 	if err != nil {
 		return nil, err
 	}
+	db.AuditKey = cfg.auditKey
+	if env("YAMEN_AUDIT_KEY") == tenants.DevAuditKey {
+		log.Warn("YAMEN_AUDIT_KEY is the public development key: audit chains sealed with it prove nothing")
+	}
 	ropt, err := redis.ParseURL(cfg.redisURL)
 	if err != nil {
 		db.Close()
@@ -63,7 +71,9 @@ func (s *service) close() {
 	_ = s.redis.Close()
 }
 
-func (s *service) api() (*api.Server, error) {
+// api builds the API; collectors are more metrics for its /metrics (the
+// worker's, when both run in one process).
+func (s *service) api(collectors ...prometheus.Collector) (*api.Server, error) {
 	return api.New(api.Config{
 		DB:       s.db,
 		Registry: s.reg,
@@ -73,7 +83,18 @@ func (s *service) api() (*api.Server, error) {
 			"redis":    func(ctx context.Context) error { return s.redis.Ping(ctx).Err() },
 		},
 		MaxBodyBytes: s.cfg.maxBodyBytes,
+		Inspector:    asynq.NewInspectorFromRedisClient(s.redis),
+		TaskQueues:   worker.QueueNames(""),
+		Collectors:   collectors,
 	})
+}
+
+func (s *service) worker() (*worker.Worker, error) {
+	ropt, err := asynq.ParseRedisURI(s.cfg.redisURL)
+	if err != nil {
+		return nil, fmt.Errorf("YAMEN_REDIS_URL: %w", err)
+	}
+	return worker.New(worker.Config{DB: s.db, Registry: s.reg, Redis: ropt, Logger: s.log})
 }
 
 func runServe(ctx context.Context, _ io.Writer, _ []string) error {
@@ -127,12 +148,39 @@ func runWorker(ctx context.Context, _ io.Writer, _ []string) error {
 		return err
 	}
 	defer s.close()
-	w, err := worker.New(s.cfg.redisURL, s.log)
+	w, err := s.worker()
 	if err != nil {
 		return err
 	}
-	s.log.Info("worker running")
-	return w.Run(ctx)
+	// The worker has no API; it serves its metrics and liveness on an
+	// address of its own.
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(w.Metrics(), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", func(rw http.ResponseWriter, _ *http.Request) {
+		rw.Header().Set("Content-Type", "application/json")
+		_, _ = rw.Write([]byte(`{"status":"ok"}` + "\n"))
+	})
+	addr := env("YAMEN_WORKER_ADDR")
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	s.log.Info("worker running", "metrics", "http://"+ln.Addr().String()+"/metrics")
+	return runBoth(ctx, w, ln, mux, s.cfg.shutdownTimeout)
+}
+
+// runBoth runs the worker and an HTTP server until ctx ends or either
+// stops, which stops the other.
+func runBoth(ctx context.Context, w *worker.Worker, ln net.Listener, h http.Handler, grace time.Duration) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	werr := make(chan error, 1)
+	go func() { werr <- w.Run(ctx); cancel() }()
+	herr := serveHTTP(ctx, ln, h, grace)
+	cancel()
+	return errors.Join(herr, <-werr)
 }
 
 func runDev(ctx context.Context, stdout io.Writer, _ []string) error {
@@ -141,11 +189,11 @@ func runDev(ctx context.Context, stdout io.Writer, _ []string) error {
 		return err
 	}
 	defer s.close()
-	srv, err := s.api()
+	w, err := s.worker()
 	if err != nil {
 		return err
 	}
-	w, err := worker.New(s.cfg.redisURL, s.log)
+	srv, err := s.api(w.Metrics())
 	if err != nil {
 		return err
 	}
@@ -163,11 +211,5 @@ func runDev(ctx context.Context, stdout io.Writer, _ []string) error {
 		}
 	}
 	// Whichever half stops first stops the other.
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	werr := make(chan error, 1)
-	go func() { werr <- w.Run(ctx); cancel() }()
-	herr := serveHTTP(ctx, ln, srv.Handler(), s.cfg.shutdownTimeout)
-	cancel()
-	return errors.Join(herr, <-werr)
+	return runBoth(ctx, w, ln, srv.Handler(), s.cfg.shutdownTimeout)
 }

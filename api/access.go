@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -28,19 +29,25 @@ type access struct {
 	enabled *ttlCache[uuid.UUID, map[string]bool]
 	// decisions are keyed by the key's id: keys are created and revoked,
 	// never changed.
-	decisions *ttlCache[decisionKey, policy.Decision]
+	decisions      *ttlCache[decisionKey, policy.Decision]
+	activePolicies *ttlCache[uuid.UUID, tenantPolicy]
+
+	mu      sync.Mutex
+	engines map[engineKey]*policy.Engine
 }
 
 const cacheTTL = 5 * time.Second
 
 func newAccess(db *tenants.DB, engine *policy.Engine) *access {
 	return &access{
-		db:        db,
-		policy:    engine,
-		decisions: newTTLCache[decisionKey, policy.Decision](cacheTTL, 100_000),
-		keys:      newTTLCache[string, tenants.Subject](cacheTTL, 10_000),
-		slugs:     newTTLCache[string, tenants.Tenant](cacheTTL, 10_000),
-		enabled:   newTTLCache[uuid.UUID, map[string]bool](cacheTTL, 10_000),
+		db:             db,
+		policy:         engine,
+		decisions:      newTTLCache[decisionKey, policy.Decision](cacheTTL, 100_000),
+		activePolicies: newTTLCache[uuid.UUID, tenantPolicy](cacheTTL, 10_000),
+		engines:        map[engineKey]*policy.Engine{},
+		keys:           newTTLCache[string, tenants.Subject](cacheTTL, 10_000),
+		slugs:          newTTLCache[string, tenants.Tenant](cacheTTL, 10_000),
+		enabled:        newTTLCache[uuid.UUID, map[string]bool](cacheTTL, 10_000),
 	}
 }
 
@@ -54,6 +61,9 @@ func (a *access) middleware(api huma.API) func(ctx huma.Context, next func(huma.
 			return
 		}
 		c, err := a.check(ctx, op, scope)
+		if err == nil {
+			err = a.sensitiveRead(c, ctx, op)
+		}
 		if err != nil {
 			if pe, ok := problem.As(err); ok && pe.Status == http.StatusUnauthorized {
 				ctx.SetHeader("WWW-Authenticate", `Bearer realm="yamen"`)
@@ -111,7 +121,7 @@ func (a *access) check(ctx huma.Context, op *huma.Operation, scope modules.Scope
 				return nil, problem.NotFound(fmt.Sprintf("该租户未启用模块 %s (module not enabled for this tenant)", module))
 			}
 		}
-		d, err := a.decide(c, subject, action)
+		d, err := a.decide(c, tenant, subject, action)
 		if err != nil {
 			return nil, err
 		}
@@ -124,13 +134,18 @@ func (a *access) check(ctx huma.Context, op *huma.Operation, scope modules.Scope
 }
 
 // decide asks the policy, remembering the answer briefly: a key's scopes
-// never change, so the same key and action get the same decision.
-func (a *access) decide(ctx context.Context, subject tenants.Subject, action string) (policy.Decision, error) {
-	ck := decisionKey{subject: subject.ID, action: action}
+// never change, so the same key, action and tenant policy version get the
+// same decision.
+func (a *access) decide(ctx context.Context, t tenants.Tenant, subject tenants.Subject, action string) (policy.Decision, error) {
+	tp, err := a.tenantPolicy(ctx, t, subject)
+	if err != nil {
+		return policy.Decision{}, err
+	}
+	ck := decisionKey{subject: subject.ID, action: action, version: tp.version}
 	if d, ok := a.decisions.get(ck); ok {
 		return d, nil
 	}
-	d, err := a.policy.Decide(ctx, policy.Input{
+	d, err := tp.engine.Decide(ctx, policy.Input{
 		Subject: policy.Subject{Kind: string(subject.Kind), ID: subject.ID.String(), Scopes: subject.Scopes},
 		Action:  action,
 	})
@@ -144,6 +159,52 @@ func (a *access) decide(ctx context.Context, subject tenants.Subject, action str
 type decisionKey struct {
 	subject uuid.UUID
 	action  string
+	version int
+}
+
+// tenantPolicy is the engine a tenant's requests are decided by: the base
+// policy, or the base with the tenant's active rego.
+type tenantPolicy struct {
+	version int
+	engine  *policy.Engine
+}
+
+type engineKey struct {
+	tenant  uuid.UUID
+	version int
+}
+
+func (a *access) tenantPolicy(ctx context.Context, t tenants.Tenant, s tenants.Subject) (tenantPolicy, error) {
+	if tp, ok := a.activePolicies.get(t.ID); ok {
+		return tp, nil
+	}
+	r, err := a.db.Reader(t.ID, s.String())
+	if err != nil {
+		return tenantPolicy{}, err
+	}
+	v, ok, err := tenants.ActivePolicy(ctx, r)
+	if err != nil {
+		return tenantPolicy{}, err
+	}
+	tp := tenantPolicy{engine: a.policy}
+	if ok {
+		ek := engineKey{tenant: t.ID, version: v.Version}
+		a.mu.Lock()
+		e := a.engines[ek]
+		a.mu.Unlock()
+		if e == nil {
+			// Versions never change once saved, so a compiled one is kept.
+			if e, err = a.policy.WithTenant(ctx, t.Slug, v.Source); err != nil {
+				return tenantPolicy{}, fmt.Errorf("api: tenant %s policy v%d: %w", t.Slug, v.Version, err)
+			}
+			a.mu.Lock()
+			a.engines[ek] = e
+			a.mu.Unlock()
+		}
+		tp = tenantPolicy{version: v.Version, engine: e}
+	}
+	a.activePolicies.put(t.ID, tp)
+	return tp, nil
 }
 
 type decisionCtxKey struct{}
@@ -225,6 +286,7 @@ func (a *access) moduleEnabled(ctx context.Context, t tenants.Tenant, s tenants.
 func (a *access) tenantChanged(t tenants.Tenant) {
 	a.slugs.forget(func(_ string, c tenants.Tenant) bool { return c.ID == t.ID })
 	a.enabled.forget(func(id uuid.UUID, _ map[string]bool) bool { return id == t.ID })
+	a.activePolicies.forget(func(id uuid.UUID, _ tenantPolicy) bool { return id == t.ID })
 }
 
 // keyRevoked drops a revoked key from the cache.

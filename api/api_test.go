@@ -18,6 +18,7 @@ import (
 	"yamen/api"
 	"yamen/modules"
 	"yamen/modules/builtin"
+	"yamen/modules/files/filestest"
 	"yamen/tenants"
 	"yamen/tenants/tenanttest"
 )
@@ -67,6 +68,10 @@ func setup(t testing.TB) *bundle {
 	db := tenanttest.DB(t)
 	reg, err := modules.NewRegistry(append(builtin.Modules(), probe{})...)
 	require.NoError(t, err)
+	// Provision the modules as serve does, so those with real parts work (files: the
+	// S3 settings `make test` exports; see files_test.go).
+	require.NoError(t, reg.Provision(context.Background(), filestest.Env(t, db.Pool)))
+	t.Cleanup(func() { _ = reg.Cleanup() })
 	srv, err := api.New(api.Config{DB: db, Registry: reg, Checks: map[string]func(context.Context) error{
 		"postgres": db.Pool.Ping,
 	}})

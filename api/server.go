@@ -11,6 +11,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
+	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"yamen/modules"
@@ -30,6 +31,15 @@ type Config struct {
 	Version      string
 	// Policy decides every operation; the base policy when nil.
 	Policy *policy.Engine
+	// Inspector reaches the task queues, for the platform's dead-task
+	// operations (platform_task.go); they answer 503 without it.
+	Inspector *asynq.Inspector
+	// TaskQueues are the queues, as named in Redis, that the dead-task
+	// operations look in (worker.QueueNames).
+	TaskQueues []string
+	// Collectors are more metrics for /metrics, such as the worker's when
+	// it runs in the same process.
+	Collectors []prometheus.Collector
 }
 
 // Server is the HTTP API.
@@ -84,10 +94,16 @@ func New(cfg Config) (*Server, error) {
 		metrics: newMetrics(),
 	}
 	hapi.UseMiddleware(s.metrics.middleware, s.access.middleware(hapi))
+	for _, c := range cfg.Collectors {
+		if err := s.metrics.registry.Register(c); err != nil {
+			return nil, fmt.Errorf("api: metrics: %w", err)
+		}
+	}
 
 	s.registerHealth(mux, cfg.Checks)
 	s.registerDocs(mux)
 	s.registerPlatform(modules.NewRouter(hapi, modules.ScopePlatform, "/v1/platform", ""))
+	s.registerPlatformTasks(modules.NewRouter(hapi, modules.ScopePlatform, "/v1/platform", ""), cfg.Inspector, cfg.TaskQueues)
 	tenant := modules.NewRouter(hapi, modules.ScopeTenant, "/v1/t/{tenant}", "")
 	s.registerTenantModules(tenant)
 	s.registerOrgs(tenant)
@@ -95,6 +111,7 @@ func New(cfg Config) (*Server, error) {
 	s.registerRoles(tenant)
 	s.registerKeys(tenant)
 	s.registerAudit(tenant)
+	s.registerPolicies(tenant)
 	s.registerReference(modules.NewRouter(hapi, modules.ScopePublic, "/v1", ""))
 	for _, m := range cfg.Registry.All() {
 		if rp, ok := m.(modules.RouteProvider); ok {

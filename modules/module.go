@@ -11,8 +11,11 @@ import (
 	"context"
 	"log/slog"
 	"regexp"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"yamen/tenants"
 )
 
 // Text is a user-facing string, Chinese first.
@@ -84,6 +87,51 @@ type CleanerUpper interface {
 // /v1/t/{tenant}/<id>.
 type RouteProvider interface {
 	Routes(r *Router)
+}
+
+// Task is a kind of work a module hands the worker: written to the outbox
+// with tenants.Enqueue in a business transaction, or started by a Schedule.
+type Task struct {
+	// Type is <id>:<task>, e.g. files:purge.
+	Type string
+	// Queue is tenants.QueueCritical, QueueDefault (when empty) or QueueLow.
+	Queue string
+	// MaxRetry is how many times a failed run is retried, each after a
+	// longer wait, before the task is dead: kept in the archive for a
+	// platform admin to retry or delete.
+	MaxRetry int
+	// Timeout bounds one run; the worker's default when zero.
+	Timeout time.Duration
+	// Handle does the work in a transaction of the task's tenant, on behalf
+	// of the system subject; the transaction commits when Handle returns nil.
+	// A task may run more than once (a retry after a failure that came late,
+	// a worker killed mid-run), so Handle must be idempotent. The
+	// transaction opens with its first statement: a handler that works
+	// elsewhere (S3, SMTP) first and writes after costs no connection
+	// meanwhile.
+	Handle func(ctx context.Context, tx *tenants.Tx, payload []byte) error
+}
+
+// TaskProvider is implemented by modules that hand work to the worker.
+type TaskProvider interface {
+	Tasks() []Task
+}
+
+// Schedule is work a module wants done on a timetable, in every tenant that
+// has the module enabled.
+type Schedule struct {
+	// Task is the type of one of the module's Tasks.
+	Task string
+	// Cron is when, in the jurisdiction's time zone: five crontab fields
+	// ("30 2 * * *") or a descriptor ("@daily", "@every 1h").
+	Cron string
+	// Payload is what the handler receives, marshalled to JSON.
+	Payload any
+}
+
+// ScheduleProvider is implemented by modules with work on a timetable.
+type ScheduleProvider interface {
+	Schedules() []Schedule
 }
 
 var (

@@ -3,6 +3,7 @@ package modules
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -25,7 +26,34 @@ const (
 	MetaAction = "yamen.action"
 	MetaModule = "yamen.module"
 	MetaScope  = "yamen.scope"
+	// MetaSensitive marks an operation that reads sensitive records (see
+	// Sensitive).
+	MetaSensitive = "yamen.sensitive"
 )
+
+// Sensitive marks op as reading sensitive records, such as personal
+// information (个人信息, PIPL): the API then serves it only to a caller who
+// states a purpose, and records the read and the purpose in the tenant's
+// audit log before the operation runs. Only tenant operations can be
+// sensitive, and their input must embed PurposeParam; Register panics
+// otherwise.
+func Sensitive(op huma.Operation) huma.Operation {
+	if op.Metadata == nil {
+		op.Metadata = map[string]any{}
+	}
+	op.Metadata[MetaSensitive] = true
+	if op.Extensions == nil {
+		op.Extensions = map[string]any{}
+	}
+	op.Extensions["x-yamen-sensitive"] = true
+	return op
+}
+
+// PurposeParam is the stated purpose of a sensitive read, embedded in the
+// input of every operation marked Sensitive.
+type PurposeParam struct {
+	Purpose string `query:"purpose" required:"true" minLength:"1" maxLength:"200" doc:"查阅用途，记入审计日志 (why the records are read; kept in the audit log)"`
+}
 
 // Router registers operations. Every operation declares the action the
 // policy decides on; one registered without it makes start-up fail.
@@ -50,6 +78,18 @@ func (r *Router) Module() string { return r.module }
 func Register[I, O any](r *Router, action string, op huma.Operation, handler func(context.Context, *I) (*O, error)) {
 	if action == "" {
 		panic(fmt.Sprintf("operation %s %s declares no action", op.Method, op.Path))
+	}
+	if on, _ := op.Metadata[MetaSensitive].(bool); on {
+		if r.scope != ScopeTenant {
+			panic(fmt.Sprintf("sensitive operation %s %s is not a tenant operation: its reads are audited in a tenant", op.Method, op.Path))
+		}
+		in := reflect.TypeFor[I]()
+		if in.Kind() != reflect.Struct {
+			panic(fmt.Sprintf("sensitive operation %s %s has no input struct to embed modules.PurposeParam", op.Method, op.Path))
+		}
+		if f, ok := in.FieldByName("PurposeParam"); !ok || f.Type != reflect.TypeFor[PurposeParam]() {
+			panic(fmt.Sprintf("sensitive operation %s %s does not embed modules.PurposeParam in its input", op.Method, op.Path))
+		}
 	}
 	op.Path = r.prefix + op.Path
 	if op.Metadata == nil {

@@ -14,6 +14,10 @@ import (
 // DB is the service's connection pool, connected as yamen_app.
 type DB struct {
 	Pool *pgxpool.Pool
+	// AuditKey keys the HMAC-SM3 chain of every tenant's audit log
+	// (YAMEN_AUDIT_KEY, see ParseAuditKey). Transactions carry it to Audit,
+	// which refuses to write while it is empty.
+	AuditKey []byte
 }
 
 // Open connects to url (YAMEN_DATABASE_URL) and checks the connection.

@@ -20,6 +20,8 @@ var CorePermissions = []CorePermission{
 	{"roles:write", "维护角色并授权", "Edit and grant roles"},
 	{"keys:manage", "管理接口密钥", "Manage API keys"},
 	{"audit:read", "查看审计日志", "Read the audit log"},
+	{"policies:read", "查看租户策略", "View the tenant's policy"},
+	{"policies:manage", "上传、回滚租户策略", "Upload and roll back the tenant's policy"},
 }
 
 // AllPermissions is the wildcard permission: every action of the tenant.

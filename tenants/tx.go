@@ -45,7 +45,7 @@ func (db *DB) Tx(ctx context.Context, tenant uuid.UUID, subject string, fn func(
 	// A connection released mid-transaction is destroyed by the pool, so a
 	// failed ROLLBACK cannot leak the tenant to the next user.
 	defer conn.Release()
-	tx := &Tx{conn: conn, tenant: tenant.String(), subject: subject}
+	tx := &Tx{conn: conn, tenant: tenant.String(), subject: subject, auditKey: db.AuditKey}
 	defer func() {
 		if p := recover(); p != nil {
 			tx.rollback()
@@ -65,6 +65,8 @@ type Tx struct {
 	tenant  string
 	subject string
 	begun   bool
+	// auditKey is the DB's AuditKey, for Audit.
+	auditKey []byte
 }
 
 var _ Conn = (*Tx)(nil)

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Private PostgreSQL + Redis for development and tests.
+# Private PostgreSQL + Redis + S3 (versitygw) for development and tests.
 #
-#   . infra/dev/env.sh            ensure both run, export YAMEN_DATABASE_ADMIN_URL,
-#                                 YAMEN_DATABASE_URL and YAMEN_REDIS_URL (bash only)
+#   . infra/dev/env.sh            ensure all run, export YAMEN_DATABASE_ADMIN_URL,
+#                                 YAMEN_DATABASE_URL, YAMEN_REDIS_URL and YAMEN_S3_* (bash only)
 #   bash infra/dev/env.sh stop    stop them          (make stop)
 #   bash infra/dev/env.sh clean   stop them and delete their data (make clean)
 #
-# Knobs: YAMEN_DEV_PG_PORT (54329), YAMEN_DEV_REDIS_PORT (63799), YAMEN_DEV_DB (yamen),
-# YAMEN_DEV_REDIS_DB (0), YAMEN_APP_DB_PASSWORD (yamen_app). A URL that is already set and
-# does not point at our private port is taken as given and its service is left alone.
+# Knobs: YAMEN_DEV_PG_PORT (54329), YAMEN_DEV_REDIS_PORT (63799), YAMEN_DEV_S3_PORT (7070),
+# YAMEN_DEV_DB (yamen), YAMEN_DEV_REDIS_DB (0), YAMEN_DEV_S3_BUCKET (YAMEN_DEV_DB with - for _),
+# YAMEN_APP_DB_PASSWORD (yamen_app). A URL that is already set and does not point at our
+# private port is taken as given and its service is left alone (for S3: YAMEN_S3_ENDPOINT,
+# and then every YAMEN_S3_* is the user's).
 #
 # The work is done by running this same file as a separate bash process: the caller may be
 # an interactive shell, a `set -e` script or sit in an `if`, and a child process gives us
@@ -223,23 +225,119 @@ if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
 		rm -f "$pidfile"
 	}
 
+	# ------------------------------------------------------------- S3: versitygw (files)
+	# The files module keeps attachments in S3. Here that is versitygw with its POSIX backend:
+	# built once from the Go module proxy into .dev/bin (a few minutes; a binary of another
+	# version is rebuilt), listening on loopback only, with fixed dev root keys (the defaults
+	# in config.go), keeping each bucket as a directory under .dev/s3.
+	VGW_VERSION=v1.8.0
+	VGW=$DEV/bin/versitygw
+	S3_PORT=${YAMEN_DEV_S3_PORT:-7070}
+	S3_BUCKET=${YAMEN_DEV_S3_BUCKET:-$(tr _ - <<<"${YAMEN_DEV_DB:-yamen}")}
+	S3_ACCESS_KEY=yamen-dev
+	S3_SECRET_KEY=yamen-dev-secret
+
+	vgw_installed() {
+		[[ -x $VGW ]] && go version -m "$VGW" 2>/dev/null |
+			grep -qE "^[[:space:]]+mod[[:space:]]+github.com/versity/versitygw[[:space:]]+$VGW_VERSION([[:space:]]|$)"
+	}
+
+	install_vgw() {
+		vgw_installed && return 0
+		command -v go >/dev/null || die "need Go on PATH to build versitygw"
+		mkdir -p "$DEV/bin"
+		echo "yamen dev: building versitygw $VGW_VERSION from the Go module proxy (one time, a few minutes) ..." >&2
+		if ! (cd / && GOBIN=$DEV/bin go install "github.com/versity/versitygw/cmd/versitygw@$VGW_VERSION") \
+			>"$DEV/versitygw-build.log" 2>&1; then
+			tail -n 20 "$DEV/versitygw-build.log" >&2
+			die "go install versitygw failed (full log: $DEV/versitygw-build.log)"
+		fi
+	}
+
+	s3_up() { # port: does versitygw answer its health check there?
+		(
+			exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+			printf 'GET /health HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
+			IFS= read -r -t 2 line <&3 && [[ $line == "HTTP/1."?" 200"* ]]
+		) 2>/dev/null
+	}
+
+	s3_pid() { # prints the pid of our versitygw, if it runs
+		local pid
+		[[ -f $DEV/s3.pid ]] || return 1
+		pid=$(<"$DEV/s3.pid")
+		[[ $(cat "/proc/$pid/comm" 2>/dev/null) == versitygw* ]] || return 1
+		echo "$pid"
+	}
+
+	start_s3() { # -> prints the port
+		local pid port i
+		install_vgw
+		mkdir -p "$DEV/s3"
+		if pid=$(s3_pid) && port=$(cat "$DEV/s3.port" 2>/dev/null) && s3_up "$port"; then
+			: # ours, running: reuse it
+		else
+			if pid=$(s3_pid); then kill "$pid"; fi # ours but not answering
+			# Another checkout's gateway may hold the port: take the next free one.
+			port=$S3_PORT
+			while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+				port=$((port + 1))
+				((port < S3_PORT + 50)) || die "no free port for versitygw near $S3_PORT"
+			done
+			[[ $port == "$S3_PORT" ]] || echo "yamen dev: note: port $S3_PORT is taken; versitygw starts on $port" >&2
+			# setsid: it outlives this script; no descriptor of ours stays open in it.
+			setsid "$VGW" --port "127.0.0.1:$port" --access "$S3_ACCESS_KEY" --secret "$S3_SECRET_KEY" \
+				--region us-east-1 --health /health --quiet posix "$DEV/s3" \
+				</dev/null >>"$DEV/s3.log" 2>&1 &
+			echo $! >"$DEV/s3.pid"
+			echo "$port" >"$DEV/s3.port"
+			for ((i = 0; i < 100; i++)); do
+				s3_up "$port" && break
+				sleep 0.1
+			done
+			s3_up "$port" || {
+				tail -n 20 "$DEV/s3.log" >&2
+				die "versitygw did not start on port $port (log: $DEV/s3.log)"
+			}
+		fi
+		# The POSIX backend's buckets are the top directories of its root.
+		mkdir -p "$DEV/s3/$S3_BUCKET"
+		echo "$port"
+	}
+
+	stop_s3() {
+		local pid i
+		if pid=$(s3_pid); then
+			kill "$pid"
+			for ((i = 0; i < 100; i++)); do
+				kill -0 "$pid" 2>/dev/null || break
+				sleep 0.1
+			done
+			echo "yamen dev: stopped versitygw (pid $pid)" >&2
+		fi
+		rm -f "$DEV/s3.pid" "$DEV/s3.port"
+	}
+
 	case ${1:-} in
-	up) # up [pg] [redis] -> prints "<pg port or -> <redis port or ->"
+	up) # up [pg] [redis] [s3] -> prints "<pg port or -> <redis port or -> <s3 port or ->"
 		shift
 		ensure_packages "$@"
-		pg=- redis=-
+		pg=- redis=- s3=-
 		if [[ " $* " == *" pg "* ]]; then pg=$(start_pg); fi
 		if [[ " $* " == *" redis "* ]]; then redis=$(start_redis); fi
-		echo "$pg $redis"
+		if [[ " $* " == *" s3 "* ]]; then s3=$(start_s3); fi
+		echo "$pg $redis $s3"
 		;;
 	cc) ensure_packages cc ;;
 	stop)
 		stop_pg
 		stop_redis
+		stop_s3
 		;;
 	clean)
 		stop_pg
 		stop_redis
+		stop_s3
 		if [[ -L $DEV/pg ]]; then
 			base=$(dirname "$(readlink "$DEV/pg")")
 			# Only ever delete what pg_base created.
@@ -268,9 +366,12 @@ esac
 case ${YAMEN_REDIS_URL:-} in
 "" | redis://127.0.0.1:"${YAMEN_DEV_REDIS_PORT:-63799}"/*) _yamen_want+=" redis" ;;
 esac
+case ${YAMEN_S3_ENDPOINT:-} in
+"" | http://127.0.0.1:"${YAMEN_DEV_S3_PORT:-7070}") _yamen_want+=" s3" ;;
+esac
 
 if _yamen_ports=$(bash "${BASH_SOURCE[0]}" up $_yamen_want); then
-	read -r _yamen_pg _yamen_redis <<<"$_yamen_ports"
+	read -r _yamen_pg _yamen_redis _yamen_s3 <<<"$_yamen_ports"
 	_yamen_summary="yamen dev env:"
 
 	if [[ $_yamen_pg != - ]]; then
@@ -304,8 +405,21 @@ if _yamen_ports=$(bash "${BASH_SOURCE[0]}" up $_yamen_want); then
 	else
 		_yamen_summary+=", redis from YAMEN_REDIS_URL"
 	fi
+
+	# Our versitygw takes only its dev keys, so with it every YAMEN_S3_* is ours; the bucket
+	# follows the database (yamen for dev, yamen-test for tests). Set YAMEN_S3_ENDPOINT to use
+	# another S3, and the other YAMEN_S3_* are then yours to set too.
+	if [[ $_yamen_s3 != - ]]; then
+		export YAMEN_S3_ENDPOINT="http://127.0.0.1:$_yamen_s3"
+		export YAMEN_S3_BUCKET=${YAMEN_DEV_S3_BUCKET:-$(tr _ - <<<"${YAMEN_DEV_DB:-yamen}")}
+		export YAMEN_S3_REGION=us-east-1 YAMEN_S3_ACCESS_KEY=yamen-dev YAMEN_S3_SECRET_KEY=yamen-dev-secret
+		export YAMEN_S3_PATH_STYLE=true
+		_yamen_summary+=", s3 127.0.0.1:$_yamen_s3/$YAMEN_S3_BUCKET (private versitygw)"
+	else
+		_yamen_summary+=", s3 from YAMEN_S3_ENDPOINT"
+	fi
 	echo "$_yamen_summary" >&2
-	unset _yamen_want _yamen_ports _yamen_pg _yamen_redis _yamen_summary _yamen_rest _yamen_host _yamen_db _yamen_query
+	unset _yamen_want _yamen_ports _yamen_pg _yamen_redis _yamen_s3 _yamen_summary _yamen_rest _yamen_host _yamen_db _yamen_query
 else
 	unset _yamen_want _yamen_ports
 	return 1

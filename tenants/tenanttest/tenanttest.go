@@ -5,6 +5,7 @@
 package tenanttest
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -47,6 +48,11 @@ func DB(t testing.TB) *tenants.DB {
 			return
 		}
 		if db, dbErr = tenants.Open(ctx, app); dbErr != nil {
+			return
+		}
+		// The key the yamen command reads too, so its audit verify checks
+		// what tests wrote.
+		if db.AuditKey, dbErr = tenants.ParseAuditKey(cmp.Or(os.Getenv("YAMEN_AUDIT_KEY"), tenants.DevAuditKey)); dbErr != nil {
 			return
 		}
 		p, c := ProvinceCode, CityCode

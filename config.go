@@ -40,6 +40,8 @@ var settings = []setting{
 	{"YAMEN_S3_PATH_STYLE", "true", "path-style addressing (endpoint/bucket/key): true for versitygw and MinIO, false for AWS S3 and Aliyun OSS"},
 	{"YAMEN_AUDIT_KEY", tenants.DevAuditKey, "HMAC-SM3 key sealing each tenant's audit chain: hex or base64, at least 16 bytes (make one with `openssl rand -hex 32`); the default is public, for development only"},
 	{"YAMEN_WORKER_ADDR", "127.0.0.1:8081", "address `yamen worker` serves /metrics and /healthz on"},
+	{"YAMEN_KRATOS_PUBLIC_URL", "http://127.0.0.1:4433", "Ory Kratos public API: people's sessions"},
+	{"YAMEN_KRATOS_ADMIN_URL", "http://127.0.0.1:4434", "Ory Kratos admin API: finding staff accounts to link"},
 }
 
 // config is the settings as read from the environment.

@@ -83,6 +83,7 @@ func (s *service) api(collectors ...prometheus.Collector) (*api.Server, error) {
 			"redis":    func(ctx context.Context) error { return s.redis.Ping(ctx).Err() },
 		},
 		MaxBodyBytes: s.cfg.maxBodyBytes,
+		Sessions:     api.NewSessions(env("YAMEN_KRATOS_PUBLIC_URL"), env("YAMEN_KRATOS_ADMIN_URL"), 0, nil),
 		Inspector:    asynq.NewInspectorFromRedisClient(s.redis),
 		TaskQueues:   worker.QueueNames(""),
 		Collectors:   collectors,

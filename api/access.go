@@ -21,8 +21,9 @@ import (
 // access decides who may reach what: it resolves the subject, the tenant of
 // the path and the module, and checks the operation's action.
 type access struct {
-	db     *tenants.DB
-	policy *policy.Engine
+	db       *tenants.DB
+	policy   *policy.Engine
+	sessions *Sessions // nil: nobody signs in, keys only
 
 	keys    *ttlCache[string, tenants.Subject]
 	slugs   *ttlCache[string, tenants.Tenant]
@@ -32,16 +33,25 @@ type access struct {
 	decisions      *ttlCache[decisionKey, policy.Decision]
 	activePolicies *ttlCache[uuid.UUID, tenantPolicy]
 
+	// actors are the staff members signed-in identities are, per tenant.
+	actors *ttlCache[actorKey, tenants.Actor]
+
 	mu      sync.Mutex
 	engines map[engineKey]*policy.Engine
 }
 
+type actorKey struct {
+	tenant, identity uuid.UUID
+}
+
 const cacheTTL = 5 * time.Second
 
-func newAccess(db *tenants.DB, engine *policy.Engine) *access {
+func newAccess(db *tenants.DB, engine *policy.Engine, sessions *Sessions) *access {
 	return &access{
 		db:             db,
 		policy:         engine,
+		sessions:       sessions,
+		actors:         newTTLCache[actorKey, tenants.Actor](cacheTTL, 100_000),
 		decisions:      newTTLCache[decisionKey, policy.Decision](cacheTTL, 100_000),
 		activePolicies: newTTLCache[uuid.UUID, tenantPolicy](cacheTTL, 10_000),
 		engines:        map[engineKey]*policy.Engine{},
@@ -77,7 +87,7 @@ func (a *access) middleware(api huma.API) func(ctx huma.Context, next func(huma.
 
 func (a *access) check(ctx huma.Context, op *huma.Operation, scope modules.Scope) (context.Context, error) {
 	c := ctx.Context()
-	subject, err := a.subject(c, ctx.Header("Authorization"))
+	subject, err := a.subject(c, ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -88,6 +98,8 @@ func (a *access) check(ctx huma.Context, op *huma.Operation, scope modules.Scope
 	action, _ := op.Metadata[modules.MetaAction].(string)
 
 	switch scope {
+	case modules.ScopeSignedIn:
+		return c, nil
 	case modules.ScopePlatform:
 		if subject.Kind != tenants.SubjectPlatformKey {
 			return nil, problem.Forbidden("仅平台管理员可执行此操作 (platform admins only)")
@@ -104,6 +116,20 @@ func (a *access) check(ctx huma.Context, op *huma.Operation, scope modules.Scope
 			if subject.TenantID != tenant.ID {
 				return nil, unknownTenant(tenant.Slug)
 			}
+		case tenants.SubjectMember:
+			// Staff act in a tenant only as its active members; to anyone
+			// else the tenant does not exist.
+			actor, err := a.actor(c, tenant, subject)
+			if err != nil {
+				return nil, err
+			}
+			subject.ID, subject.TenantID, subject.Name = actor.Member.ID, tenant.ID, actor.Member.Name
+			c = withActor(tenants.WithSubject(c, subject), actor)
+			if info := requestInfoFrom(c); info != nil {
+				info.subject = subject.String()
+			}
+		case tenants.SubjectCitizen, tenants.SubjectIntermediary:
+			// Jurisdiction-wide people: the policy decides what they may do here.
 		case tenants.SubjectPlatformKey:
 			return nil, problem.Forbidden("平台密钥不能操作租户内的数据，请使用该租户的密钥 (platform keys do not act inside tenants; use a key of the tenant)")
 		default:
@@ -121,7 +147,7 @@ func (a *access) check(ctx huma.Context, op *huma.Operation, scope modules.Scope
 				return nil, problem.NotFound(fmt.Sprintf("该租户未启用模块 %s (module not enabled for this tenant)", module))
 			}
 		}
-		d, err := a.decide(c, tenant, subject, action)
+		d, err := a.decide(c, tenant, subject, actorFrom(c), action)
 		if err != nil {
 			return nil, err
 		}
@@ -136,7 +162,7 @@ func (a *access) check(ctx huma.Context, op *huma.Operation, scope modules.Scope
 // decide asks the policy, remembering the answer briefly: a key's scopes
 // never change, so the same key, action and tenant policy version get the
 // same decision.
-func (a *access) decide(ctx context.Context, t tenants.Tenant, subject tenants.Subject, action string) (policy.Decision, error) {
+func (a *access) decide(ctx context.Context, t tenants.Tenant, subject tenants.Subject, actor *tenants.Actor, action string) (policy.Decision, error) {
 	tp, err := a.tenantPolicy(ctx, t, subject)
 	if err != nil {
 		return policy.Decision{}, err
@@ -145,10 +171,14 @@ func (a *access) decide(ctx context.Context, t tenants.Tenant, subject tenants.S
 	if d, ok := a.decisions.get(ck); ok {
 		return d, nil
 	}
-	d, err := tp.engine.Decide(ctx, policy.Input{
-		Subject: policy.Subject{Kind: string(subject.Kind), ID: subject.ID.String(), Scopes: subject.Scopes},
-		Action:  action,
-	})
+	in := policy.Input{Subject: policy.Subject{Kind: string(subject.Kind), ID: subject.ID.String(), Scopes: subject.Scopes}, Action: action}
+	if actor != nil {
+		in.Subject.Member = policyMember(*actor)
+		if actor.Sponsor != nil {
+			in.Subject.Sponsor = policyMember(*actor.Sponsor)
+		}
+	}
+	d, err := tp.engine.Decide(ctx, in)
 	if err != nil {
 		return policy.Decision{}, err
 	}
@@ -224,11 +254,89 @@ func unknownTenant(slug string) error {
 	return problem.NotFound(fmt.Sprintf("租户 %q 不存在 (no such tenant)", slug))
 }
 
-func (a *access) subject(ctx context.Context, authorization string) (tenants.Subject, error) {
-	scheme, key, ok := strings.Cut(authorization, " ")
+// sessionCookie is the name of Kratos's session cookie.
+const sessionCookie = "ory_kratos_session"
+
+// subject is who calls: an API key (Authorization: Bearer) or a person with
+// a Kratos session (X-Session-Token, or the session cookie).
+func (a *access) subject(ctx context.Context, h huma.Context) (tenants.Subject, error) {
+	authorization := h.Header("Authorization")
 	if authorization == "" {
+		token, cookie := h.Header("X-Session-Token"), h.Header("Cookie")
+		if a.sessions != nil && (token != "" || strings.Contains(cookie, sessionCookie)) {
+			return a.person(ctx, token, cookie)
+		}
 		return tenants.Subject{}, problem.New(http.StatusUnauthorized, "请先登录或提供接口密钥 (sign in or present an API key)")
 	}
+	return a.keySubject(ctx, authorization)
+}
+
+// person resolves a session to a subject: staff are members of some
+// tenant, citizens and intermediaries belong to the whole jurisdiction.
+func (a *access) person(ctx context.Context, token, cookie string) (tenants.Subject, error) {
+	id, err := a.sessions.Resolve(ctx, token, cookie)
+	if err != nil {
+		return tenants.Subject{}, err
+	}
+	s := tenants.Subject{IdentityID: id.ID}
+	switch id.Schema {
+	case "staff":
+		s.Kind = tenants.SubjectMember
+	case "intermediary":
+		s.Kind, s.ID = tenants.SubjectIntermediary, id.ID
+	default:
+		s.Kind, s.ID = tenants.SubjectCitizen, id.ID
+	}
+	if name, ok := id.Traits["name"].(string); ok {
+		s.Name = name
+	}
+	return s, nil
+}
+
+// actor finds the member a signed-in staff identity is in tenant t.
+func (a *access) actor(ctx context.Context, t tenants.Tenant, s tenants.Subject) (tenants.Actor, error) {
+	k := actorKey{tenant: t.ID, identity: s.IdentityID}
+	if act, ok := a.actors.get(k); ok {
+		return act, nil
+	}
+	r, err := a.db.Reader(t.ID, s.String())
+	if err != nil {
+		return tenants.Actor{}, err
+	}
+	act, err := tenants.ActorByIdentity(ctx, r, s.IdentityID)
+	if err != nil {
+		return tenants.Actor{}, err
+	}
+	a.actors.put(k, act)
+	return act, nil
+}
+
+type actorCtxKey struct{}
+
+func withActor(ctx context.Context, act tenants.Actor) context.Context {
+	return context.WithValue(ctx, actorCtxKey{}, &act)
+}
+
+// actorFrom returns the member a staff request acts as, or nil.
+func actorFrom(ctx context.Context) *tenants.Actor {
+	act, _ := ctx.Value(actorCtxKey{}).(*tenants.Actor)
+	return act
+}
+
+func policyMember(act tenants.Actor) *policy.Member {
+	m := &policy.Member{ID: act.Member.ID.String(), Org: policy.Org{ID: act.Member.OrgID.String(), Kind: act.OrgKind, Depth: act.OrgDepth}}
+	for _, r := range act.Roles {
+		orgs := make([]string, len(r.ScopeOrgIDs))
+		for i, o := range r.ScopeOrgIDs {
+			orgs[i] = o.String()
+		}
+		m.Roles = append(m.Roles, policy.Role{Name: r.Name, Permissions: r.Permissions, DataScope: r.DataScope, ScopeOrgIDs: orgs})
+	}
+	return m
+}
+
+func (a *access) keySubject(ctx context.Context, authorization string) (tenants.Subject, error) {
+	scheme, key, ok := strings.Cut(authorization, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return tenants.Subject{}, problem.New(http.StatusUnauthorized, "Authorization 须为 Bearer 密钥 (Authorization must be a Bearer key)")
 	}
@@ -287,6 +395,7 @@ func (a *access) tenantChanged(t tenants.Tenant) {
 	a.slugs.forget(func(_ string, c tenants.Tenant) bool { return c.ID == t.ID })
 	a.enabled.forget(func(id uuid.UUID, _ map[string]bool) bool { return id == t.ID })
 	a.activePolicies.forget(func(id uuid.UUID, _ tenantPolicy) bool { return id == t.ID })
+	a.actors.forget(func(k actorKey, _ tenants.Actor) bool { return k.tenant == t.ID })
 }
 
 // keyRevoked drops a revoked key from the cache.

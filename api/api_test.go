@@ -72,7 +72,7 @@ func setup(t testing.TB) *bundle {
 	// S3 settings `make test` exports; see files_test.go).
 	require.NoError(t, reg.Provision(context.Background(), filestest.Env(t, db.Pool)))
 	t.Cleanup(func() { _ = reg.Cleanup() })
-	srv, err := api.New(api.Config{DB: db, Registry: reg, Checks: map[string]func(context.Context) error{
+	srv, err := api.New(api.Config{DB: db, Registry: reg, Sessions: testSessions(t), Checks: map[string]func(context.Context) error{
 		"postgres": db.Pool.Ping,
 	}})
 	require.NoError(t, err)

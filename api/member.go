@@ -70,7 +70,7 @@ func (s *Server) registerMembers(r *modules.Router) {
 		OperationID: "list-members", Method: http.MethodGet, Path: "/members", Summary: "人员列表 List staff",
 	}, func(ctx context.Context, in *listMembersInput) (*Body[[]tenants.Member], error) {
 		return inTenantRead(s, ctx, func(tx tenants.Querier) ([]tenants.Member, error) {
-			ms, err := tenants.ListMembers(ctx, tx, tenants.MemberFilter{OrgID: optionalUUID(in.Org), Subtree: in.Subtree, Query: in.Q, After: optionalUUID(in.After), Limit: in.Limit})
+			ms, err := tenants.ListMembers(ctx, tx, decisionFrom(ctx).Scope, tenants.MemberFilter{OrgID: optionalUUID(in.Org), Subtree: in.Subtree, Query: in.Q, After: optionalUUID(in.After), Limit: in.Limit})
 			return nonNil(ms), err
 		})
 	})
@@ -90,14 +90,16 @@ func (s *Server) registerMembers(r *modules.Router) {
 	modules.Register(r, "members:write", huma.Operation{
 		OperationID: "update-member", Method: http.MethodPatch, Path: "/members/{member}", Summary: "修改人员 Update a staff member",
 	}, func(ctx context.Context, in *updateMemberInput) (*Body[tenants.Member], error) {
-		return inTenant(s, ctx, func(tx *tenants.Tx) (tenants.Member, error) {
+		out, err := inTenant(s, ctx, func(tx *tenants.Tx) (tenants.Member, error) {
 			b := in.Body
 			return tenants.UpdateMember(ctx, tx, in.Member, tenants.MemberUpdate{OrgID: b.OrgID, Name: b.Name, Email: b.Email, Phone: b.Phone, BadgeNo: b.BadgeNo, SponsorID: b.SponsorID, Status: b.Status, RoleIDs: b.RoleIDs, Clear: b.Clear})
 		})
+		return staffChanged(s, ctx, out, err)
 	})
 	modules.Register(r, "members:write", huma.Operation{
 		OperationID: "delete-member", Method: http.MethodDelete, Path: "/members/{member}", DefaultStatus: http.StatusNoContent, Summary: "删除人员 Remove a staff member",
 	}, func(ctx context.Context, in *MemberPath) (*NoContent, error) {
-		return noContent(s, ctx, func(tx *tenants.Tx) error { return tenants.DeleteMember(ctx, tx, in.Member) })
+		out, err := noContent(s, ctx, func(tx *tenants.Tx) error { return tenants.DeleteMember(ctx, tx, in.Member) })
+		return staffChanged(s, ctx, out, err)
 	})
 }

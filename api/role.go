@@ -121,15 +121,17 @@ func (s *Server) registerRoles(r *modules.Router) {
 				return nil, err
 			}
 		}
-		return inTenant(s, ctx, func(tx *tenants.Tx) (tenants.Role, error) {
+		out, err := inTenant(s, ctx, func(tx *tenants.Tx) (tenants.Role, error) {
 			b := in.Body
 			return tenants.UpdateRole(ctx, tx, in.Role, tenants.RoleUpdate{Name: b.Name, Description: b.Description, Permissions: b.Permissions, DataScope: b.DataScope, ScopeOrgIDs: b.ScopeOrgIDs})
 		})
+		return staffChanged(s, ctx, out, err)
 	})
 	modules.Register(r, "roles:write", huma.Operation{
 		OperationID: "delete-role", Method: http.MethodDelete, Path: "/roles/{role}", DefaultStatus: http.StatusNoContent,
 		Summary: "删除角色 Delete a role", Description: "Refused while a member holds the role.",
 	}, func(ctx context.Context, in *RolePath) (*NoContent, error) {
-		return noContent(s, ctx, func(tx *tenants.Tx) error { return tenants.DeleteRole(ctx, tx, in.Role) })
+		out, err := noContent(s, ctx, func(tx *tenants.Tx) error { return tenants.DeleteRole(ctx, tx, in.Role) })
+		return staffChanged(s, ctx, out, err)
 	})
 }

@@ -31,6 +31,8 @@ type Config struct {
 	Version      string
 	// Policy decides every operation; the base policy when nil.
 	Policy *policy.Engine
+	// Sessions resolves people's Kratos sessions; with nil only keys work.
+	Sessions *Sessions
 	// Inspector reaches the task queues, for the platform's dead-task
 	// operations (platform_task.go); they answer 503 without it.
 	Inspector *asynq.Inspector
@@ -90,7 +92,7 @@ func New(cfg Config) (*Server, error) {
 		api:     hapi,
 		db:      cfg.DB,
 		reg:     cfg.Registry,
-		access:  newAccess(cfg.DB, cfg.Policy),
+		access:  newAccess(cfg.DB, cfg.Policy, cfg.Sessions),
 		metrics: newMetrics(),
 	}
 	hapi.UseMiddleware(s.metrics.middleware, s.access.middleware(hapi))
@@ -112,6 +114,8 @@ func New(cfg Config) (*Server, error) {
 	s.registerKeys(tenant)
 	s.registerAudit(tenant)
 	s.registerPolicies(tenant)
+	s.registerLinks(tenant)
+	s.registerMe(modules.NewRouter(hapi, modules.ScopeSignedIn, "/v1", ""))
 	s.registerReference(modules.NewRouter(hapi, modules.ScopePublic, "/v1", ""))
 	for _, m := range cfg.Registry.All() {
 		if rp, ok := m.(modules.RouteProvider); ok {

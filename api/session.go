@@ -29,11 +29,16 @@ type Sessions struct {
 	cache  *ttlCache[string, Identity]
 }
 
-// sessionTTL bounds how long a logged-out session keeps working here.
-const sessionTTL = 10 * time.Second
+// DefaultSessionTTL bounds how long a logged-out session keeps working in a
+// process that saw it recently.
+const DefaultSessionTTL = 10 * time.Second
 
-// NewSessions talks to Kratos's public and admin APIs.
-func NewSessions(publicURL, adminURL string, client *http.Client) *Sessions {
+// NewSessions talks to Kratos's public and admin APIs, remembering a
+// resolved session for ttl (DefaultSessionTTL when zero).
+func NewSessions(publicURL, adminURL string, ttl time.Duration, client *http.Client) *Sessions {
+	if ttl <= 0 {
+		ttl = DefaultSessionTTL
+	}
 	mk := func(url string) *kratos.APIClient {
 		cfg := kratos.NewConfiguration()
 		cfg.Servers = kratos.ServerConfigurations{{URL: url}}
@@ -42,7 +47,7 @@ func NewSessions(publicURL, adminURL string, client *http.Client) *Sessions {
 		}
 		return kratos.NewAPIClient(cfg)
 	}
-	return &Sessions{public: mk(publicURL), admin: mk(adminURL), cache: newTTLCache[string, Identity](sessionTTL, 100_000)}
+	return &Sessions{public: mk(publicURL), admin: mk(adminURL), cache: newTTLCache[string, Identity](ttl, 100_000)}
 }
 
 var errNoSession = problem.New(http.StatusUnauthorized, "登录已失效，请重新登录 (the session is invalid or has ended; sign in again)")

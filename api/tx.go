@@ -53,3 +53,14 @@ func noContent(s *Server, ctx context.Context, fn func(tx *tenants.Tx) error) (*
 	}
 	return &NoContent{}, nil
 }
+
+// staffChanged passes a member or role write's result through, and on
+// success drops what is cached about the tenant's staff: who they are and
+// what they may do apply from the next request on.
+func staffChanged[T any](s *Server, ctx context.Context, out T, err error) (T, error) {
+	if err == nil {
+		t, _ := requestParties(ctx)
+		s.access.tenantChanged(t)
+	}
+	return out, err
+}

@@ -16,6 +16,10 @@ type Scope struct {
 	self     string
 }
 
+// SystemScope is the scope of the service's own work (the worker, the demo
+// seed, tests): every row of the tenant. Requests get theirs from a Decision.
+func SystemScope() Scope { return Scope{decided: true, all: true} }
+
 // All is the scope of a subject that sees every row of the tenant.
 func (s Scope) All() bool { return s.all }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"yamen/migrations"
+	"yamen/policy"
 	"yamen/tenants"
 	"yamen/tenants/tenanttest"
 )
@@ -468,10 +469,10 @@ func TestIsolationThroughTx(t *testing.T) {
 			require.NoError(t, err)
 			require.Empty(t, sub, "B lists A's subtree")
 
-			members, err := tenants.ListMembers(ctx, tx, tenants.MemberFilter{})
+			members, err := tenants.ListMembers(ctx, tx, policy.SystemScope(), tenants.MemberFilter{})
 			require.NoError(t, err)
 			require.Empty(t, members)
-			members, err = tenants.ListMembers(ctx, tx, tenants.MemberFilter{OrgID: &org.ID, Subtree: true})
+			members, err = tenants.ListMembers(ctx, tx, policy.SystemScope(), tenants.MemberFilter{OrgID: &org.ID, Subtree: true})
 			require.NoError(t, err)
 			require.Empty(t, members)
 

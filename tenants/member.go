@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"yamen/policy"
 	"yamen/problem"
 )
 
@@ -91,17 +92,20 @@ type MemberFilter struct {
 	Limit   int
 }
 
-// ListMembers lists members by name.
-func ListMembers(ctx context.Context, tx Querier, f MemberFilter) ([]Member, error) {
+// ListMembers lists the members scope lets the caller see, in id order. A
+// member's rows are scoped by their org, and "self" is the member.
+func ListMembers(ctx context.Context, tx Querier, scope policy.Scope, f MemberFilter) ([]Member, error) {
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 100
 	}
+	where, args := scope.Where(policy.Columns{Org: "org_id", Owner: "id"}, 7)
 	rows, err := tx.Query(ctx, "SELECT "+memberColumns+` FROM members
 		WHERE ($1::uuid IS NULL OR ($2 AND org_id IN (SELECT id FROM orgs WHERE path <@ (SELECT path FROM orgs WHERE id = $1)))
 		                        OR (NOT $2 AND org_id = $1))
 		  AND ($3 = '' OR name LIKE '%' || $6 || '%' OR phone = $3 OR email = $3 OR badge_no = $3)
 		  AND ($4::uuid IS NULL OR id > $4)
-		ORDER BY id LIMIT $5`, f.OrgID, f.Subtree, f.Query, f.After, f.Limit, likeEscaper.Replace(f.Query))
+		  AND `+where+`
+		ORDER BY id LIMIT $5`, append([]any{f.OrgID, f.Subtree, f.Query, f.After, f.Limit, likeEscaper.Replace(f.Query)}, args...)...)
 	return collect("list members", rows, err, scanWith(scanMember))
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"yamen/policy"
 	"yamen/tenants"
 	"yamen/tenants/tenanttest"
 )
@@ -99,22 +100,22 @@ func TestMembers(t *testing.T) {
 			inA1x := mk(tr.a1x.ID, "孙三", "13900000003")
 			inB := mk(tr.b.ID, "李四", "13900000004")
 
-			all, err := tenants.ListMembers(bx.ctx, tx, tenants.MemberFilter{})
+			all, err := tenants.ListMembers(bx.ctx, tx, policy.SystemScope(), tenants.MemberFilter{})
 			require.NoError(t, err)
 			require.ElementsMatch(t, []uuid.UUID{inA.ID, inA1.ID, inA1x.ID, inB.ID}, memberIDs(all))
 
-			only, err := tenants.ListMembers(bx.ctx, tx, tenants.MemberFilter{OrgID: &tr.a1.ID})
+			only, err := tenants.ListMembers(bx.ctx, tx, policy.SystemScope(), tenants.MemberFilter{OrgID: &tr.a1.ID})
 			require.NoError(t, err)
 			require.Equal(t, []uuid.UUID{inA1.ID}, memberIDs(only))
 
-			sub, err := tenants.ListMembers(bx.ctx, tx, tenants.MemberFilter{OrgID: &tr.a1.ID, Subtree: true})
+			sub, err := tenants.ListMembers(bx.ctx, tx, policy.SystemScope(), tenants.MemberFilter{OrgID: &tr.a1.ID, Subtree: true})
 			require.NoError(t, err)
 			require.ElementsMatch(t, []uuid.UUID{inA1.ID, inA1x.ID}, memberIDs(sub))
 
-			byName, err := tenants.ListMembers(bx.ctx, tx, tenants.MemberFilter{Query: "孙"})
+			byName, err := tenants.ListMembers(bx.ctx, tx, policy.SystemScope(), tenants.MemberFilter{Query: "孙"})
 			require.NoError(t, err)
 			require.Equal(t, []uuid.UUID{inA1x.ID}, memberIDs(byName))
-			byPhone, err := tenants.ListMembers(bx.ctx, tx, tenants.MemberFilter{Query: "13900000004"})
+			byPhone, err := tenants.ListMembers(bx.ctx, tx, policy.SystemScope(), tenants.MemberFilter{Query: "13900000004"})
 			require.NoError(t, err)
 			require.Equal(t, []uuid.UUID{inB.ID}, memberIDs(byPhone))
 
@@ -122,7 +123,7 @@ func TestMembers(t *testing.T) {
 			var paged []uuid.UUID
 			var after *uuid.UUID
 			for range 10 {
-				page, err := tenants.ListMembers(bx.ctx, tx, tenants.MemberFilter{After: after, Limit: 3})
+				page, err := tenants.ListMembers(bx.ctx, tx, policy.SystemScope(), tenants.MemberFilter{After: after, Limit: 3})
 				require.NoError(t, err)
 				require.LessOrEqual(t, len(page), 3)
 				if len(page) == 0 {
@@ -189,7 +190,7 @@ func TestMembers(t *testing.T) {
 				})
 				requireProblem(t, err, http.StatusUnprocessableEntity, "body.role_ids")
 			}
-			ms, err := tenants.ListMembers(bx.ctx, tx, tenants.MemberFilter{})
+			ms, err := tenants.ListMembers(bx.ctx, tx, policy.SystemScope(), tenants.MemberFilter{})
 			require.NoError(t, err)
 			require.Empty(t, ms, "refused members are not half-created")
 

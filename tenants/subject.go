@@ -28,6 +28,10 @@ type Subject struct {
 	Name     string
 	// Scopes are the actions a key may perform; "*" is every action.
 	Scopes []string
+	// IdentityID is the Ory Kratos identity of a person signed in. For
+	// staff, ID is the member they are in the tenant of the request, and
+	// uuid.Nil until that tenant is known.
+	IdentityID uuid.UUID
 }
 
 // System is the subject of work the service does on its own (the worker).
@@ -37,6 +41,9 @@ func System() Subject { return Subject{Kind: SubjectSystem, Name: "system"} }
 func (s Subject) String() string {
 	if s.Kind == SubjectSystem {
 		return string(SubjectSystem)
+	}
+	if s.ID == uuid.Nil && s.IdentityID != uuid.Nil {
+		return "identity:" + s.IdentityID.String()
 	}
 	return string(s.Kind) + ":" + s.ID.String()
 }

@@ -18,6 +18,7 @@ import (
 	"yamen/infra/demo"
 	"yamen/modules"
 	"yamen/modules/builtin"
+	"yamen/policy"
 	"yamen/tenants"
 	"yamen/tenants/tenanttest"
 )
@@ -266,7 +267,7 @@ func TestAuxiliaryHangsUnderAnOfficerOfTheStation(t *testing.T) {
 		for _, r := range roles {
 			roleID[r.Name] = r.ID
 		}
-		members, err := tenants.ListMembers(ctx, tx, tenants.MemberFilter{Limit: 500})
+		members, err := tenants.ListMembers(ctx, tx, policy.SystemScope(), tenants.MemberFilter{Limit: 500})
 		require.NoError(t, err)
 		var auxiliaries int
 		for _, m := range members {

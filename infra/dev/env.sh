@@ -330,11 +330,14 @@ if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
 		;;
 	cc) ensure_packages cc ;;
 	stop)
+		# Kratos first: it holds connections to PostgreSQL and fixed ports.
+		bash "$REPO/infra/kratos/kratos.sh" stop || true
 		stop_pg
 		stop_redis
 		stop_s3
 		;;
 	clean)
+		bash "$REPO/infra/kratos/kratos.sh" stop || true
 		stop_pg
 		stop_redis
 		stop_s3
@@ -418,8 +421,22 @@ if _yamen_ports=$(bash "${BASH_SOURCE[0]}" up $_yamen_want); then
 	else
 		_yamen_summary+=", s3 from YAMEN_S3_ENDPOINT"
 	fi
+	# Ory Kratos (people sign in through it) and its mail and SMS sink, next to our
+	# PostgreSQL; built once from the Go module proxy (infra/kratos). YAMEN_KRATOS_PUBLIC_URL
+	# set to another Kratos leaves ours off.
+	if [[ -z ${YAMEN_KRATOS_PUBLIC_URL:-} || ${YAMEN_KRATOS_PUBLIC_URL:-} == "${KRATOS_PUBLIC_URL:-none}" ]]; then
+		if _yamen_kratos=$(bash "$(dirname "${BASH_SOURCE[0]}")/../kratos/kratos.sh" up); then
+			eval "$_yamen_kratos"
+			export KRATOS_PUBLIC_URL KRATOS_ADMIN_URL YAMEN_DEV_MAIL_DIR
+			export YAMEN_KRATOS_PUBLIC_URL=$KRATOS_PUBLIC_URL YAMEN_KRATOS_ADMIN_URL=$KRATOS_ADMIN_URL
+			_yamen_summary+=", kratos $KRATOS_PUBLIC_URL"
+		else
+			unset _yamen_want _yamen_ports _yamen_kratos
+			return 1
+		fi
+	fi
 	echo "$_yamen_summary" >&2
-	unset _yamen_want _yamen_ports _yamen_pg _yamen_redis _yamen_s3 _yamen_summary _yamen_rest _yamen_host _yamen_db _yamen_query
+	unset _yamen_want _yamen_ports _yamen_kratos _yamen_pg _yamen_redis _yamen_s3 _yamen_summary _yamen_rest _yamen_host _yamen_db _yamen_query
 else
 	unset _yamen_want _yamen_ports
 	return 1

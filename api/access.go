@@ -371,23 +371,29 @@ func (a *access) tenant(ctx context.Context, slug string) (tenants.Tenant, error
 }
 
 func (a *access) moduleEnabled(ctx context.Context, t tenants.Tenant, s tenants.Subject, module string) (bool, error) {
+	on, err := a.moduleSet(ctx, t, s)
+	return on[module], err
+}
+
+// moduleSet returns which modules the tenant has enabled.
+func (a *access) moduleSet(ctx context.Context, t tenants.Tenant, s tenants.Subject) (map[string]bool, error) {
 	if on, ok := a.enabled.get(t.ID); ok {
-		return on[module], nil
+		return on, nil
 	}
 	r, err := a.db.Reader(t.ID, s.String())
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	states, err := tenants.ModuleStates(ctx, r)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	on := map[string]bool{}
 	for id, st := range states {
 		on[id] = st.Enabled
 	}
 	a.enabled.put(t.ID, on)
-	return on[module], nil
+	return on, nil
 }
 
 // tenantChanged drops what is cached about a tenant.

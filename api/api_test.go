@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"yamen/api"
@@ -55,7 +56,27 @@ func (probe) Routes(r *modules.Router) {
 		})
 }
 
-var _ modules.RouteProvider = probe{}
+// Handover moves "probe records" by writing a row of the outbox, and fails
+// when the member taking over is called 故障, to show a handover is one
+// transaction.
+func (probe) Handover(ctx context.Context, tx *tenants.Tx, from, to uuid.UUID) (int, error) {
+	var name string
+	if err := tx.QueryRow(ctx, "SELECT name FROM members WHERE id = $1", to).Scan(&name); err != nil {
+		return 0, err
+	}
+	if _, err := tx.Exec(ctx, "INSERT INTO outbox (tenant_id, task_type, payload) VALUES (current_tenant(), 'probe:handover', jsonb_build_object('from', $1::text, 'to', $2::text))", from, to); err != nil {
+		return 0, err
+	}
+	if name == "故障" {
+		return 0, errors.New("probe: cannot hand over to 故障")
+	}
+	return 3, nil
+}
+
+var (
+	_ modules.RouteProvider    = probe{}
+	_ modules.HandoverProvider = probe{}
+)
 
 type bundle struct {
 	url         string

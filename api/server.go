@@ -115,6 +115,7 @@ func New(cfg Config) (*Server, error) {
 	s.registerAudit(tenant)
 	s.registerPolicies(tenant)
 	s.registerLinks(tenant)
+	s.registerHandover(tenant)
 	s.registerMe(modules.NewRouter(hapi, modules.ScopeSignedIn, "/v1", ""))
 	s.registerReference(modules.NewRouter(hapi, modules.ScopePublic, "/v1", ""))
 	for _, m := range cfg.Registry.All() {

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"yamen/tenants"
@@ -127,6 +128,15 @@ type Schedule struct {
 	Cron string
 	// Payload is what the handler receives, marshalled to JSON.
 	Payload any
+}
+
+// HandoverProvider is implemented by modules whose records are assigned to
+// members (seed 002, 工作移交): when an officer moves, a leader hands what is
+// assigned to them over to another member. Handover moves the module's
+// records in the caller's transaction, with every other module's, and says
+// how many it moved.
+type HandoverProvider interface {
+	Handover(ctx context.Context, tx *tenants.Tx, from, to uuid.UUID) (int, error)
 }
 
 // ScheduleProvider is implemented by modules with work on a timetable.

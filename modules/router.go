@@ -19,6 +19,8 @@ const (
 	ScopePlatform Scope = "platform"
 	// ScopeTenant operations act inside the tenant named by {tenant}.
 	ScopeTenant Scope = "tenant"
+	// ScopeSignedIn operations need a subject but no tenant (GET /v1/me).
+	ScopeSignedIn Scope = "signed_in"
 )
 
 // Metadata keys set on every registered operation.

@@ -16,6 +16,7 @@ var CorePermissions = []CorePermission{
 	{"orgs:write", "维护组织机构", "Edit the org tree"},
 	{"members:read", "查看人员", "View staff"},
 	{"members:write", "维护人员", "Edit staff"},
+	{"members:handover", "工作移交", "Hand a member's work over to another"},
 	{"roles:read", "查看角色", "View roles"},
 	{"roles:write", "维护角色并授权", "Edit and grant roles"},
 	{"keys:manage", "管理接口密钥", "Manage API keys"},

@@ -244,6 +244,7 @@ up() {
 	exec 9>"$RUN/up.lock"
 	flock 9
 
+	choose_ports
 	start_sink
 
 	dsn=$(db_url "$admin" "$DB")
@@ -258,10 +259,6 @@ up() {
 		fi
 		echo "yamen kratos: configuration changed or Kratos not ready; restarting it" >&2
 		stop_pid kratos kratos 2>/dev/null
-	elif kratos_ready; then
-		echo "yamen kratos: note: a Kratos not started by this checkout answers on $ADMIN_URL; using it" >&2
-		print_env
-		return
 	fi
 	port_open "$PUBLIC_PORT" && die "port $PUBLIC_PORT is taken by something else (YAMEN_DEV_KRATOS_PUBLIC_PORT)"
 	port_open "$ADMIN_PORT" && die "port $ADMIN_PORT is taken by something else (YAMEN_DEV_KRATOS_ADMIN_PORT)"
@@ -291,6 +288,30 @@ up() {
 	done
 	tail -n 30 "$log" >&2
 	die "Kratos is not ready after 60s (log: $log)"
+}
+
+# choose_ports keeps the ports of the Kratos and sink this checkout runs, or
+# picks the first block of four free ones at or after the defaults: another
+# checkout's Kratos (CI clones next to a developer's) would send our mail to
+# its own sink, so it is never shared.
+choose_ports() {
+	if [[ -f $RUN/ports ]] && { pid_of kratos kratos >/dev/null || pid_of smtpsink smtpsink >/dev/null; }; then
+		read -r PUBLIC_PORT ADMIN_PORT SMTP_PORT SMS_PORT <"$RUN/ports"
+	else
+		local k base=("$PUBLIC_PORT" "$ADMIN_PORT" "$SMTP_PORT" "$SMS_PORT")
+		for ((k = 0; k < 500; k += 10)); do
+			if ! port_open $((base[0] + k)) && ! port_open $((base[1] + k)) &&
+				! port_open $((base[2] + k)) && ! port_open $((base[3] + k)); then
+				break
+			fi
+		done
+		((k < 500)) || die "no free ports for Kratos near ${base[*]}"
+		((k == 0)) || echo "yamen kratos: note: ports ${base[*]} are taken; using each +$k" >&2
+		PUBLIC_PORT=$((base[0] + k)) ADMIN_PORT=$((base[1] + k)) SMTP_PORT=$((base[2] + k)) SMS_PORT=$((base[3] + k))
+		echo "$PUBLIC_PORT $ADMIN_PORT $SMTP_PORT $SMS_PORT" >"$RUN/ports"
+	fi
+	PUBLIC_URL=http://127.0.0.1:$PUBLIC_PORT
+	ADMIN_URL=http://127.0.0.1:$ADMIN_PORT
 }
 
 print_env() {

@@ -152,6 +152,7 @@ func (a *access) check(ctx huma.Context, op *huma.Operation, scope modules.Scope
 			return nil, err
 		}
 		if !d.Allow {
+			a.recordDenial(c, tenant, subject, action, d.Reasons)
 			return nil, problem.Forbidden(strings.Join(d.Reasons, "; "))
 		}
 		return withDecision(tenants.WithTenant(c, tenant), d), nil
@@ -171,19 +172,58 @@ func (a *access) decide(ctx context.Context, t tenants.Tenant, subject tenants.S
 	if d, ok := a.decisions.get(ck); ok {
 		return d, nil
 	}
-	in := policy.Input{Subject: policy.Subject{Kind: string(subject.Kind), ID: subject.ID.String(), Scopes: subject.Scopes}, Action: action}
+	d, err := tp.engine.Decide(ctx, policyInput(subject, actor, action, nil))
+	if err != nil {
+		return policy.Decision{}, err
+	}
+	a.decisions.put(ck, d)
+	return d, nil
+}
+
+func policyInput(subject tenants.Subject, actor *tenants.Actor, action string, grant []string) policy.Input {
+	in := policy.Input{Subject: policy.Subject{Kind: string(subject.Kind), ID: subject.ID.String(), Scopes: subject.Scopes}, Action: action, Grant: grant}
 	if actor != nil {
 		in.Subject.Member = policyMember(*actor)
 		if actor.Sponsor != nil {
 			in.Subject.Sponsor = policyMember(*actor.Sponsor)
 		}
 	}
-	d, err := tp.engine.Decide(ctx, in)
-	if err != nil {
-		return policy.Decision{}, err
+	return in
+}
+
+// checkGrant refuses a request that would grant permissions its caller does
+// not hold (a role's permissions, a key's scopes, a member's roles).
+func (a *access) checkGrant(ctx context.Context, action string, grant []string) error {
+	if len(grant) == 0 {
+		return nil
 	}
-	a.decisions.put(ck, d)
-	return d, nil
+	t, subject := requestParties(ctx)
+	tp, err := a.tenantPolicy(ctx, t, subject)
+	if err != nil {
+		return err
+	}
+	d, err := tp.engine.Decide(ctx, policyInput(subject, actorFrom(ctx), action, grant))
+	if err != nil {
+		return err
+	}
+	if !d.Allow {
+		a.recordDenial(ctx, t, subject, action, d.Reasons)
+		return problem.Forbidden(strings.Join(d.Reasons, "; "))
+	}
+	return nil
+}
+
+// recordDenial writes a refused request to the tenant's audit trail. It is
+// best effort: the refusal stands whether or not the record could be made.
+func (a *access) recordDenial(ctx context.Context, t tenants.Tenant, subject tenants.Subject, action string, reasons []string) {
+	err := a.db.Tx(ctx, t.ID, subject.String(), func(tx *tenants.Tx) error {
+		return tenants.Audit(ctx, tx, "access.denied", action, map[string]any{"reasons": reasons})
+	})
+	if err != nil {
+		if info := requestInfoFrom(ctx); info != nil && info.err == nil {
+			info.err = fmt.Errorf("audit denial: %w", err)
+		}
+	}
 }
 
 type decisionKey struct {

@@ -48,6 +48,9 @@ func (s *Server) registerKeys(r *modules.Router) {
 		if err := s.checkPermissions("body.scopes", in.Body.Scopes); err != nil {
 			return nil, err
 		}
+		if err := s.access.checkGrant(ctx, "keys:manage", in.Body.Scopes); err != nil {
+			return nil, err
+		}
 		var ttl time.Duration
 		if in.Body.ExpiresIn != "" {
 			d, err := time.ParseDuration(in.Body.ExpiresIn)

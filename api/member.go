@@ -6,6 +6,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"yamen/modules"
 	"yamen/tenants"
@@ -65,6 +66,28 @@ func optionalUUID(s string) *uuid.UUID {
 	return &id
 }
 
+// checkRoleGrant refuses to give a member roles whose permissions the
+// caller does not hold.
+func (s *Server) checkRoleGrant(ctx context.Context, roles []uuid.UUID) error {
+	if len(roles) == 0 {
+		return nil
+	}
+	t, subject := requestParties(ctx)
+	r, err := s.db.Reader(t.ID, subject.String())
+	if err != nil {
+		return err
+	}
+	rows, err := r.Query(ctx, "SELECT DISTINCT unnest(permissions) FROM roles WHERE id = ANY($1)", roles)
+	if err != nil {
+		return err
+	}
+	perms, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
+	return s.access.checkGrant(ctx, "members:write", perms)
+}
+
 func (s *Server) registerMembers(r *modules.Router) {
 	modules.Register(r, "members:read", huma.Operation{
 		OperationID: "list-members", Method: http.MethodGet, Path: "/members", Summary: "人员列表 List staff",
@@ -77,6 +100,9 @@ func (s *Server) registerMembers(r *modules.Router) {
 	modules.Register(r, "members:write", huma.Operation{
 		OperationID: "create-member", Method: http.MethodPost, Path: "/members", DefaultStatus: http.StatusCreated, Summary: "新增人员 Add a staff member",
 	}, func(ctx context.Context, in *createMemberInput) (*Body[tenants.Member], error) {
+		if err := s.checkRoleGrant(ctx, in.Body.RoleIDs); err != nil {
+			return nil, err
+		}
 		return inTenant(s, ctx, func(tx *tenants.Tx) (tenants.Member, error) {
 			b := in.Body
 			return tenants.CreateMember(ctx, tx, tenants.NewMember{OrgID: b.OrgID, Name: b.Name, Email: b.Email, Phone: b.Phone, BadgeNo: b.BadgeNo, SponsorID: b.SponsorID, RoleIDs: b.RoleIDs})
@@ -90,6 +116,11 @@ func (s *Server) registerMembers(r *modules.Router) {
 	modules.Register(r, "members:write", huma.Operation{
 		OperationID: "update-member", Method: http.MethodPatch, Path: "/members/{member}", Summary: "修改人员 Update a staff member",
 	}, func(ctx context.Context, in *updateMemberInput) (*Body[tenants.Member], error) {
+		if in.Body.RoleIDs != nil {
+			if err := s.checkRoleGrant(ctx, *in.Body.RoleIDs); err != nil {
+				return nil, err
+			}
+		}
 		out, err := inTenant(s, ctx, func(tx *tenants.Tx) (tenants.Member, error) {
 			b := in.Body
 			return tenants.UpdateMember(ctx, tx, in.Member, tenants.MemberUpdate{OrgID: b.OrgID, Name: b.Name, Email: b.Email, Phone: b.Phone, BadgeNo: b.BadgeNo, SponsorID: b.SponsorID, Status: b.Status, RoleIDs: b.RoleIDs, Clear: b.Clear})

@@ -103,6 +103,9 @@ func (s *Server) registerRoles(r *modules.Router) {
 		if err := s.checkPermissions("body.permissions", in.Body.Permissions); err != nil {
 			return nil, err
 		}
+		if err := s.access.checkGrant(ctx, "roles:write", in.Body.Permissions); err != nil {
+			return nil, err
+		}
 		return inTenant(s, ctx, func(tx *tenants.Tx) (tenants.Role, error) {
 			b := in.Body
 			return tenants.CreateRole(ctx, tx, tenants.NewRole{Name: b.Name, Description: b.Description, Permissions: b.Permissions, DataScope: b.DataScope, ScopeOrgIDs: b.ScopeOrgIDs})
@@ -118,6 +121,9 @@ func (s *Server) registerRoles(r *modules.Router) {
 	}, func(ctx context.Context, in *updateRoleInput) (*Body[tenants.Role], error) {
 		if in.Body.Permissions != nil {
 			if err := s.checkPermissions("body.permissions", *in.Body.Permissions); err != nil {
+				return nil, err
+			}
+			if err := s.access.checkGrant(ctx, "roles:write", *in.Body.Permissions); err != nil {
 				return nil, err
 			}
 		}

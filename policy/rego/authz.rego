@@ -10,23 +10,6 @@ package yamen.authz
 
 # --- operation permissions -------------------------------------------------
 
-holds(p) if "*" in input.subject.scopes
-
-holds(p) if p in input.subject.scopes
-
-holds(p) if concat(":", [split(p, ":")[0], "*"]) in input.subject.scopes
-
-holds(p) if {
-	some role in input.subject.roles
-	grants(role, p)
-}
-
-grants(role, p) if "*" in role.permissions
-
-grants(role, p) if p in role.permissions
-
-grants(role, p) if concat(":", [split(p, ":")[0], "*"]) in role.permissions
-
 export_action if endswith(input.action, ":export")
 
 # The action's namespace wildcard ("units:*"), computed once per decision.
@@ -34,23 +17,33 @@ action_ns := split(input.action, ":")[0]
 
 action_wildcard := concat(":", [action_ns, "*"])
 
-# holds_action is holds(input.action) without recomputing the wildcard.
-holds_action if "*" in input.subject.scopes
+# What grants the action: itself, its namespace's wildcard, or "*".
+action_grants := {"*", input.action, action_wildcard}
 
-holds_action if input.action in input.subject.scopes
+# Every permission the subject holds: a key's scopes, the union of its
+# roles' permissions. Built once per decision; the rules below look it up.
+held contains p if some p in input.subject.scopes
 
-holds_action if action_wildcard in input.subject.scopes
-
-holds_action if {
+held contains p if {
 	some role in input.subject.roles
-	grants_action(role)
+	some p in role.permissions
 }
 
-grants_action(role) if "*" in role.permissions
+holds(p) if held["*"]
 
-grants_action(role) if input.action in role.permissions
+holds(p) if held[p]
 
-grants_action(role) if action_wildcard in role.permissions
+holds(p) if held[concat(":", [split(p, ":")[0], "*"])]
+
+holds_action if {
+	some g in action_grants
+	held[g]
+}
+
+grants_action(role) if {
+	some p in role.permissions
+	action_grants[p]
+}
 
 auxiliary if input.subject.sponsor
 

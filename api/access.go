@@ -35,6 +35,8 @@ type access struct {
 
 	// actors are the staff members signed-in identities are, per tenant.
 	actors *ttlCache[actorKey, tenants.Actor]
+	// signIns are the sessions whose first use in a tenant is on record.
+	signIns *ttlCache[signInKey, struct{}]
 
 	mu      sync.Mutex
 	engines map[engineKey]*policy.Engine
@@ -52,6 +54,7 @@ func newAccess(db *tenants.DB, engine *policy.Engine, sessions *Sessions) *acces
 		policy:         engine,
 		sessions:       sessions,
 		actors:         newTTLCache[actorKey, tenants.Actor](cacheTTL, 100_000),
+		signIns:        newTTLCache[signInKey, struct{}](24*time.Hour, 1_000_000),
 		decisions:      newTTLCache[decisionKey, policy.Decision](cacheTTL, 100_000),
 		activePolicies: newTTLCache[uuid.UUID, tenantPolicy](cacheTTL, 10_000),
 		engines:        map[engineKey]*policy.Engine{},
@@ -318,7 +321,7 @@ func (a *access) person(ctx context.Context, token, cookie string) (tenants.Subj
 	if err != nil {
 		return tenants.Subject{}, err
 	}
-	s := tenants.Subject{IdentityID: id.ID}
+	s := tenants.Subject{IdentityID: id.ID, Session: id.Session}
 	switch id.Schema {
 	case "staff":
 		s.Kind = tenants.SubjectMember
@@ -348,7 +351,38 @@ func (a *access) actor(ctx context.Context, t tenants.Tenant, s tenants.Subject)
 		return tenants.Actor{}, err
 	}
 	a.actors.put(k, act)
+	a.recordSignIn(ctx, t, s, act)
 	return act, nil
+}
+
+// recordSignIn writes a session's first use in a tenant to its audit trail:
+// for the tenant, that is when the person signed in. Each process records a
+// session once; a session that reaches several processes is recorded by
+// each, which an auditor reads as one sign-in by its session id.
+func (a *access) recordSignIn(ctx context.Context, t tenants.Tenant, s tenants.Subject, act tenants.Actor) {
+	if s.Session == "" {
+		return
+	}
+	k := signInKey{tenant: t.ID, session: s.Session}
+	if _, seen := a.signIns.get(k); seen {
+		return
+	}
+	a.signIns.put(k, struct{}{})
+	subject := s
+	subject.ID = act.Member.ID
+	err := a.db.Tx(ctx, t.ID, subject.String(), func(tx *tenants.Tx) error {
+		return tenants.Audit(ctx, tx, "session.signin", s.Session, map[string]any{"identity_id": s.IdentityID, "member_id": act.Member.ID})
+	})
+	if err != nil {
+		if info := requestInfoFrom(ctx); info != nil && info.err == nil {
+			info.err = fmt.Errorf("audit sign-in: %w", err)
+		}
+	}
+}
+
+type signInKey struct {
+	tenant  uuid.UUID
+	session string
 }
 
 type actorCtxKey struct{}

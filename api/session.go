@@ -19,6 +19,10 @@ type Identity struct {
 	// Schema is the Kratos identity schema: staff, citizen or intermediary.
 	Schema string         `json:"kind"`
 	Traits map[string]any `json:"traits"`
+	// Session is the Kratos session the identity was resolved from.
+	Session string `json:"-"`
+	// AuthenticatedAt is when the person signed in.
+	AuthenticatedAt time.Time `json:"-"`
 }
 
 // Sessions resolves Kratos sessions (a cookie or an X-Session-Token) to
@@ -78,6 +82,10 @@ func (s *Sessions) Resolve(ctx context.Context, token, cookie string) (Identity,
 	id, err := identityOf(sess.Identity)
 	if err != nil {
 		return Identity{}, err
+	}
+	id.Session = sess.Id
+	if sess.AuthenticatedAt != nil {
+		id.AuthenticatedAt = *sess.AuthenticatedAt
 	}
 	s.cache.put(key, id)
 	return id, nil

@@ -188,6 +188,10 @@ func TestStaffSessions(t *testing.T) {
 	require.Equal(t, []any{"members:read"}, m["permissions"])
 	require.Equal(t, "org", m["roles"].([]any)[0].(map[string]any)["data_scope"])
 
+	signIns := b.do(t, "GET", base+"/audit?action=session.signin", key, nil).list(t)
+	require.Len(t, signIns, 2, "each person's first use of a session in the tenant is on record, once")
+	require.Equal(t, "member:"+officer, signIns[len(signIns)-1]["subject"])
+
 	// Logging out ends access.
 	status, _ := kratosJSON(t, "DELETE", os.Getenv("KRATOS_PUBLIC_URL")+"/self-service/logout/api", map[string]any{"session_token": officerToken})
 	require.Equal(t, http.StatusNoContent, status)

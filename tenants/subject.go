@@ -32,6 +32,8 @@ type Subject struct {
 	// staff, ID is the member they are in the tenant of the request, and
 	// uuid.Nil until that tenant is known.
 	IdentityID uuid.UUID
+	// Session is the Kratos session a person acts through.
+	Session string
 }
 
 // System is the subject of work the service does on its own (the worker).

@@ -4,7 +4,7 @@
 .DEFAULT_GOAL := help
 FUZZTIME ?= 30s
 
-.PHONY: help dev test bench load build fmt vet fuzz stop clean
+.PHONY: help dev test bench load load-session build fmt vet fuzz stop clean
 
 help:
 	@echo 'make dev     build, migrate, seed demo data and run yamen with a private PostgreSQL and Redis'
@@ -12,6 +12,7 @@ help:
 	@echo 'make bench   benchmarks (BENCH_PKGS=./tenants/...)'
 	@echo 'make fuzz    each Fuzz target for FUZZTIME (default 30s)'
 	@echo 'make load    load test: GET /v1/t/demo-hall/modules at 64 connections (LOAD_C, LOAD_D)'
+	@echo 'make load-session  the same as a staff member signed in through Kratos'
 	@echo 'make build   go build -o bin/yamen'
 	@echo 'make fmt     go fmt ./...'
 	@echo 'make vet     go vet ./...'
@@ -29,6 +30,9 @@ bench:
 
 load:
 	bash infra/load/modules.sh
+
+load-session:
+	bash infra/load/session.sh
 
 fuzz:
 	FUZZTIME=$(FUZZTIME) bash infra/dev/run.sh fuzz

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# `make load-session`: the identity issue's load test. A staff member of
+# demo-hall, signed in through Kratos, lists the tenant's modules at 64
+# connections with a cached session: every request resolves the session,
+# finds the member, asks the policy (cached) and reads. The target:
+# >= 3,000 requests/s, p99 < 30 ms, zero errors.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+. infra/dev/env.sh
+mkdir -p .dev/bin
+go build -o .dev/bin/yamen .
+go build -o .dev/bin/load ./infra/load
+go build -o .dev/bin/staffsession ./infra/load/staffsession
+.dev/bin/yamen migrate
+.dev/bin/yamen seed demo >/dev/null
+
+addr=127.0.0.1:${YAMEN_LOAD_PORT:-18080}
+YAMEN_HTTP_ADDR=$addr YAMEN_LOG_LEVEL=warn .dev/bin/yamen serve 2>.dev/load-serve.log &
+server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
+for _ in $(seq 50); do
+	(exec 3<>"/dev/tcp/${addr%:*}/${addr#*:}") 2>/dev/null && break
+	sleep 0.1
+done
+
+key=$(.dev/bin/yamen keys create --tenant demo-hall --scopes '*' --name "make load-session" --expires 1h)
+token=$(.dev/bin/staffsession -api "http://$addr" -tenant demo-hall -key "$key")
+.dev/bin/load -url "http://$addr/v1/t/demo-hall/modules" -c "${LOAD_C:-64}" -d "${LOAD_D:-20s}" \
+	-H "X-Session-Token: $token" "$@"

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"regexp"
 
@@ -58,6 +59,11 @@ func newProblem(status int, msg string, errs ...error) *Problem {
 				p.Errors = append(p.Errors, &huma.ErrorDetail{Location: f.Location, Message: f.Message, Value: f.Value})
 			}
 			return p
+		}
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return &Problem{Status: http.StatusRequestEntityTooLarge, Title: http.StatusText(http.StatusRequestEntityTooLarge),
+				Detail: fmt.Sprintf("请求体超过 %d 字节 (the request body is larger than %d bytes)", tooLarge.Limit, tooLarge.Limit)}
 		}
 		if errors.Is(err, context.Canceled) {
 			// The client went away; whatever we write, nobody reads it.

@@ -171,7 +171,7 @@ func (a *access) decide(ctx context.Context, t tenants.Tenant, subject tenants.S
 	if err != nil {
 		return policy.Decision{}, err
 	}
-	ck := decisionKey{subject: subject.ID, action: action, version: tp.version}
+	ck := decisionKey{tenant: t.ID, subject: subject.ID, action: action, version: tp.version}
 	if d, ok := a.decisions.get(ck); ok {
 		return d, nil
 	}
@@ -230,6 +230,7 @@ func (a *access) recordDenial(ctx context.Context, t tenants.Tenant, subject ten
 }
 
 type decisionKey struct {
+	tenant  uuid.UUID
 	subject uuid.UUID
 	action  string
 	version int
@@ -476,6 +477,7 @@ func (a *access) tenantChanged(t tenants.Tenant) {
 	a.enabled.forget(func(id uuid.UUID, _ map[string]bool) bool { return id == t.ID })
 	a.activePolicies.forget(func(id uuid.UUID, _ tenantPolicy) bool { return id == t.ID })
 	a.actors.forget(func(k actorKey, _ tenants.Actor) bool { return k.tenant == t.ID })
+	a.decisions.forget(func(k decisionKey, _ policy.Decision) bool { return k.tenant == t.ID })
 }
 
 // keyRevoked drops a revoked key from the cache.

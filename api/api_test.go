@@ -110,14 +110,14 @@ type reply struct {
 	body   []byte
 }
 
-func (r reply) json(t *testing.T) map[string]any {
+func (r reply) json(t testing.TB) map[string]any {
 	t.Helper()
 	var m map[string]any
 	require.NoError(t, json.Unmarshal(r.body, &m), string(r.body))
 	return m
 }
 
-func (r reply) list(t *testing.T) []map[string]any {
+func (r reply) list(t testing.TB) []map[string]any {
 	t.Helper()
 	var l []map[string]any
 	require.NoError(t, json.Unmarshal(r.body, &l), string(r.body))
@@ -125,7 +125,7 @@ func (r reply) list(t *testing.T) []map[string]any {
 }
 
 // locations returns the location of every error in a problem document.
-func (r reply) locations(t *testing.T) []string {
+func (r reply) locations(t testing.TB) []string {
 	t.Helper()
 	var p api.Problem
 	require.NoError(t, json.Unmarshal(r.body, &p))
@@ -189,7 +189,7 @@ func (b *bundle) key(t testing.TB, tn tenants.Tenant, scopes ...string) string {
 	return secret
 }
 
-func requireProblem(t *testing.T, r reply, status int) map[string]any {
+func requireProblem(t testing.TB, r reply, status int) map[string]any {
 	t.Helper()
 	require.Equal(t, status, r.status, string(r.body))
 	require.Equal(t, "application/problem+json", r.header.Get("Content-Type"))

@@ -68,7 +68,7 @@ func (careless) Routes(r *modules.Router) {
 }
 
 // auditSetup is setup with the dossier module in the registry.
-func auditSetup(t *testing.T) *bundle {
+func auditSetup(t testing.TB) *bundle {
 	t.Helper()
 	db := tenanttest.DB(t)
 	reg, err := modules.NewRegistry(append(builtin.Modules(), dossier{})...)
@@ -83,7 +83,7 @@ func auditSetup(t *testing.T) *bundle {
 }
 
 // requireChainIntact verifies the tenant's audit chain.
-func requireChainIntact(t *testing.T, b *bundle, tn tenants.Tenant) {
+func requireChainIntact(t testing.TB, b *bundle, tn tenants.Tenant) {
 	t.Helper()
 	r, err := b.db.Reader(tn.ID, tenants.System().String())
 	require.NoError(t, err)

@@ -49,7 +49,7 @@ type mail struct {
 	data     string
 }
 
-func startSMTP(t *testing.T, refuse ...string) *smtpServer {
+func startSMTP(t testing.TB, refuse ...string) *smtpServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -137,7 +137,7 @@ type gateway struct {
 	raws   [][]byte
 }
 
-func startGateway(t *testing.T) *gateway {
+func startGateway(t testing.TB) *gateway {
 	t.Helper()
 	g := &gateway{}
 	g.status.Store(http.StatusOK)
@@ -168,14 +168,14 @@ func (g *gateway) received() []map[string]any {
 
 // messagesSetup is setup with the messages module's SMTP server and SMS
 // gateway set; it returns the module too, for runDue.
-func messagesSetup(t *testing.T, smtpAddr, smsURL string, opts ...messages.Option) (*bundle, *messages.Module) {
+func messagesSetup(t testing.TB, smtpAddr, smsURL string, opts ...messages.Option) (*bundle, *messages.Module) {
 	b, m, _ := messagesRegistry(t, smtpAddr, smsURL, opts...)
 	return b, m
 }
 
 // messagesRegistry is messagesSetup returning the registry too, for a
 // worker; opts configure the messages module.
-func messagesRegistry(t *testing.T, smtpAddr, smsURL string, opts ...messages.Option) (*bundle, *messages.Module, *modules.Registry) {
+func messagesRegistry(t testing.TB, smtpAddr, smsURL string, opts ...messages.Option) (*bundle, *messages.Module, *modules.Registry) {
 	t.Helper()
 	b := setup(t)
 	mods := builtin.Modules()
@@ -215,7 +215,7 @@ func messagesRegistry(t *testing.T, smtpAddr, smsURL string, opts ...messages.Op
 // runDue runs every messages:deliver task of the tenant that is due, as
 // the relay and the worker would, until none is left; it returns how many
 // ran.
-func runDue(t *testing.T, b *bundle, m *messages.Module, tenant tenants.Tenant) int {
+func runDue(t testing.TB, b *bundle, m *messages.Module, tenant tenants.Tenant) int {
 	t.Helper()
 	ctx := context.Background()
 	var handle func(context.Context, *tenants.Tx, []byte) error
@@ -257,7 +257,7 @@ func runDue(t *testing.T, b *bundle, m *messages.Module, tenant tenants.Tenant) 
 
 // fastForward makes every waiting messages:deliver task of the tenant due
 // now: the retry backoff and the rate limit's next minute, passed.
-func fastForward(t *testing.T, b *bundle, tenant tenants.Tenant) int64 {
+func fastForward(t testing.TB, b *bundle, tenant tenants.Tenant) int64 {
 	t.Helper()
 	var n int64
 	err := b.db.Tx(context.Background(), tenant.ID, "system", func(tx *tenants.Tx) error {
@@ -279,7 +279,7 @@ type people struct {
 	inactive        string
 }
 
-func makePeople(t *testing.T, b *bundle, key, base string) people {
+func makePeople(t testing.TB, b *bundle, key, base string) people {
 	t.Helper()
 	p := people{base: base, key: key}
 	p.root = b.do(t, "GET", base+"/orgs", key, nil).list(t)[0]["id"].(string)
@@ -307,13 +307,13 @@ func makePeople(t *testing.T, b *bundle, key, base string) people {
 	return p
 }
 
-func (p people) settings(t *testing.T, b *bundle, s map[string]any) {
+func (p people) settings(t testing.TB, b *bundle, s map[string]any) {
 	t.Helper()
 	r := b.do(t, "PUT", p.base+"/modules/messages/settings", p.key, s)
 	require.Equal(t, http.StatusOK, r.status, string(r.body))
 }
 
-func (p people) deliveries(t *testing.T, b *bundle, query string) []map[string]any {
+func (p people) deliveries(t testing.TB, b *bundle, query string) []map[string]any {
 	t.Helper()
 	r := b.do(t, "GET", p.base+"/messages/deliveries?"+query, p.key, nil)
 	require.Equal(t, http.StatusOK, r.status, string(r.body))

@@ -32,7 +32,7 @@ func testSessions(t testing.TB) *api.Sessions {
 }
 
 // kratosJSON calls Kratos and decodes its JSON answer.
-func kratosJSON(t *testing.T, method, url string, body any) (int, map[string]any) {
+func kratosJSON(t testing.TB, method, url string, body any) (int, map[string]any) {
 	t.Helper()
 	var rd io.Reader
 	if body != nil {
@@ -60,7 +60,7 @@ func kratosJSON(t *testing.T, method, url string, body any) (int, map[string]any
 
 // staffAccount creates a staff identity in Kratos and signs it in through
 // the API login flow, returning its email and a session token.
-func staffAccount(t *testing.T, name string) (email, phone, token string) {
+func staffAccount(t testing.TB, name string) (email, phone, token string) {
 	t.Helper()
 	public, admin := os.Getenv("KRATOS_PUBLIC_URL"), os.Getenv("KRATOS_ADMIN_URL")
 	b := make([]byte, 6)
@@ -84,7 +84,7 @@ func staffAccount(t *testing.T, name string) (email, phone, token string) {
 	return email, phone, login["session_token"].(string)
 }
 
-func (b *bundle) doSession(t *testing.T, method, path, token string, body any) reply {
+func (b *bundle) doSession(t testing.TB, method, path, token string, body any) reply {
 	t.Helper()
 	var rd io.Reader
 	if body != nil {

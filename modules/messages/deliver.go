@@ -109,6 +109,11 @@ func (m *Module) DeliverIn(ctx context.Context, tx *tenants.Tx, id uuid.UUID) (O
 		if err != nil {
 			return "", fmt.Errorf("messages: delivery %s: %w", id, err)
 		}
+		if channel == ChannelInApp && d.Recipient.Kind == "member" {
+			if err := notifyInbox(ctx, tx, d.Recipient.ID, id); err != nil {
+				return "", err
+			}
+		}
 		return OutcomeDelivered, nil
 	case isPermanent(sendErr):
 		return OutcomeFailed, fail(ctx, tx, id, sendErr.Error())

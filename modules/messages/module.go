@@ -98,6 +98,8 @@ type Module struct {
 	// retryBackoff is the wait before the first retry; each retry waits
 	// twice as long as the one before, up to an hour.
 	retryBackoff time.Duration
+	// hub passes in-app deliveries to the inbox streams (stream.go).
+	hub hub
 }
 
 // DefaultMaxRetry is how many times a delivery that failed for a reason
@@ -202,4 +204,5 @@ var (
 	_ modules.Validator     = (*Module)(nil)
 	_ modules.RouteProvider = (*Module)(nil)
 	_ modules.TaskProvider  = (*Module)(nil)
+	_ modules.CleanerUpper  = (*Module)(nil)
 )

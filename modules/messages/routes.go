@@ -205,6 +205,12 @@ func (m *Module) Routes(r *modules.Router) {
 		return read(ctx, m, func(q tenants.Querier) ([]InboxItem, error) { return Inbox(ctx, q, member, in.InboxFilter) })
 	})
 	modules.Register(r, "messages:inbox", huma.Operation{
+		OperationID: "stream-message-inbox", Method: http.MethodGet, Path: "/inbox/stream", Summary: "站内信推送 My inbox, live",
+		Description: "Server-Sent Events (text/event-stream): one event `message` per in-app message delivered to the signed-in member " +
+			"(data: JSON with id, kind, text, created_at; the event id is the message's id), and a comment every 15 s. " +
+			"With Last-Event-ID, the messages delivered after that one are sent first. 403 for an integrator's key.",
+	}, m.stream)
+	modules.Register(r, "messages:inbox", huma.Operation{
 		OperationID: "read-message-inbox", Method: http.MethodPost, Path: "/inbox/{delivery}/read", Summary: "标记已读 Mark read",
 		Description: "Records that the signed-in member read the message (the read receipt of announcements); the first reading counts.",
 	}, func(ctx context.Context, in *inboxReadInput) (*body[InboxItem], error) {

@@ -31,7 +31,7 @@ func (s sms) Send(ctx context.Context, d Delivery) error {
 	if d.Recipient.Phone == "" {
 		return permanent("接收人没有手机号 (the recipient has no phone number)")
 	}
-	return s.provider.SendSMS(ctx, d.Recipient.Phone, d.Text)
+	return s.provider.SendSMS(withDeliveryID(ctx, d.ID), d.Recipient.Phone, d.Text)
 }
 
 // HTTPSMS posts {"phone", "text"} as JSON to a gateway: 2xx is sent, 4xx a
@@ -47,7 +47,13 @@ func (h HTTPSMS) SendSMS(ctx context.Context, phone, text string) error {
 	if err != nil {
 		return fmt.Errorf("sms: %w", err)
 	}
-	return postJSON(ctx, h.Client, h.URL, body, nil)
+	var header http.Header
+	if id := DeliveryIDFrom(ctx); id != "" {
+		// A delivery sent again after a crash between the gateway's answer
+		// and the commit carries the same key, for the gateway to drop.
+		header = http.Header{IdempotencyHeader: {id}}
+	}
+	return postJSON(ctx, h.Client, h.URL, body, header)
 }
 
 // logSMS is the development provider: it logs what it would send.

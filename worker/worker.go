@@ -55,7 +55,7 @@ type Config struct {
 	// Relay tunes the outbox relay.
 	Relay RelayConfig
 	// Tick, when set, shortens the worker's own waits for tests: how often
-	// empty queues are checked (1 s), due retries move back to their queue
+	// empty queues are checked (100 ms), due retries move back to their queue
 	// (5 s), the schedules pick up module changes (1 s), the schedules'
 	// leadership is retried (5 s) and the longest the relay backs off while
 	// Redis is down (5 s).
@@ -115,13 +115,15 @@ func New(cfg Config) (*Worker, error) {
 		queues[QueueName(cfg.Namespace, name)] = weight
 	}
 	w.server = asynq.NewServer(cfg.Redis, asynq.Config{
-		Concurrency:              cfg.Concurrency,
-		Queues:                   queues,
-		RetryDelayFunc:           retryDelay(cfg.RetryDelay, cfg.MaxRetryDelay),
-		ErrorHandler:             asynq.ErrorHandlerFunc(w.failed),
-		Logger:                   slogAdapter{cfg.Logger},
-		LogLevel:                 asynq.WarnLevel,
-		TaskCheckInterval:        cfg.Tick,
+		Concurrency:    cfg.Concurrency,
+		Queues:         queues,
+		RetryDelayFunc: retryDelay(cfg.RetryDelay, cfg.MaxRetryDelay),
+		ErrorHandler:   asynq.ErrorHandlerFunc(w.failed),
+		Logger:         slogAdapter{cfg.Logger},
+		LogLevel:       asynq.WarnLevel,
+		// asynq waits a second between looks at empty queues by default;
+		// a notification should not, and a look at Redis is cheap.
+		TaskCheckInterval:        orDefault(cfg.Tick, 100*time.Millisecond),
 		DelayedTaskCheckInterval: cfg.Tick,
 	})
 	for _, t := range tasks {

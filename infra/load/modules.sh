@@ -7,21 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-. infra/dev/env.sh
-mkdir -p .dev/bin
-go build -o .dev/bin/yamen .
-go build -o .dev/bin/load ./infra/load
-.dev/bin/yamen migrate
-.dev/bin/yamen seed demo >/dev/null
-
-addr=127.0.0.1:${YAMEN_LOAD_PORT:-18080}
-YAMEN_HTTP_ADDR=$addr YAMEN_LOG_LEVEL=warn .dev/bin/yamen serve 2>.dev/load-serve.log &
-server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
-for _ in $(seq 50); do
-	(exec 3<>"/dev/tcp/${addr%:*}/${addr#*:}") 2>/dev/null && break
-	sleep 0.1
-done
+. infra/load/server.sh
 
 key=$(.dev/bin/yamen keys create --tenant demo-hall --scopes modules:read --name "make load" --expires 1h)
 .dev/bin/load -url "http://$addr/v1/t/demo-hall/modules" -c "${LOAD_C:-64}" -d "${LOAD_D:-20s}" \

@@ -7,22 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-. infra/dev/env.sh
-mkdir -p .dev/bin
-go build -o .dev/bin/yamen .
-go build -o .dev/bin/load ./infra/load
+. infra/load/server.sh
 go build -o .dev/bin/staffsession ./infra/load/staffsession
-.dev/bin/yamen migrate
-.dev/bin/yamen seed demo >/dev/null
-
-addr=127.0.0.1:${YAMEN_LOAD_PORT:-18080}
-YAMEN_HTTP_ADDR=$addr YAMEN_LOG_LEVEL=warn .dev/bin/yamen serve 2>.dev/load-serve.log &
-server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
-for _ in $(seq 50); do
-	(exec 3<>"/dev/tcp/${addr%:*}/${addr#*:}") 2>/dev/null && break
-	sleep 0.1
-done
 
 key=$(.dev/bin/yamen keys create --tenant demo-hall --scopes '*' --name "make load-session" --expires 1h)
 token=$(.dev/bin/staffsession -api "http://$addr" -tenant demo-hall -key "$key")

@@ -138,11 +138,24 @@ func (r reply) locations(t testing.TB) []string {
 
 func (b *bundle) do(t testing.TB, method, path, key string, body any) reply {
 	t.Helper()
+	if key == "" {
+		return b.send(t, method, path, body)
+	}
+	return b.send(t, method, path, body, "Authorization", "Bearer "+key)
+}
+
+// send makes a request of the API and reads the whole reply. body is nil, a
+// string or an io.Reader sent as is, or a value sent as JSON; header is
+// name, value pairs, set last.
+func (b *bundle) send(t testing.TB, method, path string, body any, header ...string) reply {
+	t.Helper()
 	var rd io.Reader
 	switch v := body.(type) {
 	case nil:
 	case string:
 		rd = strings.NewReader(v)
+	case io.Reader:
+		rd = v
 	default:
 		raw, err := json.Marshal(v)
 		require.NoError(t, err)
@@ -153,8 +166,8 @@ func (b *bundle) do(t testing.TB, method, path, key string, body any) reply {
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if key != "" {
-		req.Header.Set("Authorization", "Bearer "+key)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
 	}
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)

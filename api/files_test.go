@@ -83,16 +83,7 @@ func (b *bundle) multipartPost(t testing.TB, path, key string, fields map[string
 		require.NoError(t, err)
 	}
 	require.NoError(t, w.Close())
-	req, err := http.NewRequest("POST", b.url+path, &buf)
-	require.NoError(t, err)
-	req.Header.Set("Content-Type", w.FormDataContentType())
-	req.Header.Set("Authorization", "Bearer "+key)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	return reply{status: resp.StatusCode, header: resp.Header, body: raw}
+	return b.send(t, "POST", path, &buf, "Content-Type", w.FormDataContentType(), "Authorization", "Bearer "+key)
 }
 
 func TestFilesUploadCheckDownloadDelete(t *testing.T) {

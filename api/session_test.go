@@ -86,24 +86,7 @@ func staffAccount(t testing.TB, name string) (email, phone, token string) {
 
 func (b *bundle) doSession(t testing.TB, method, path, token string, body any) reply {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		raw, err := json.Marshal(body)
-		require.NoError(t, err)
-		rd = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequest(method, b.url+path, rd)
-	require.NoError(t, err)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	req.Header.Set("X-Session-Token", token)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	return reply{status: resp.StatusCode, header: resp.Header, body: raw}
+	return b.send(t, method, path, body, "X-Session-Token", token)
 }
 
 // Staff sign in with Kratos; what they may do and see comes from their

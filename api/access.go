@@ -37,6 +37,8 @@ type access struct {
 	actors *ttlCache[actorKey, tenants.Actor]
 	// signIns are the sessions whose first use in a tenant is on record.
 	signIns *ttlCache[signInKey, struct{}]
+	// denials are the refusals recorded in the last minute.
+	denials *ttlCache[denialKey, struct{}]
 
 	mu      sync.Mutex
 	engines map[engineKey]*policy.Engine
@@ -55,6 +57,7 @@ func newAccess(db *tenants.DB, engine *policy.Engine, sessions *Sessions) *acces
 		sessions:       sessions,
 		actors:         newTTLCache[actorKey, tenants.Actor](cacheTTL, 100_000),
 		signIns:        newTTLCache[signInKey, struct{}](24*time.Hour, 1_000_000),
+		denials:        newTTLCache[denialKey, struct{}](time.Minute, 100_000),
 		decisions:      newTTLCache[decisionKey, policy.Decision](cacheTTL, 100_000),
 		activePolicies: newTTLCache[uuid.UUID, tenantPolicy](cacheTTL, 10_000),
 		engines:        map[engineKey]*policy.Engine{},
@@ -218,7 +221,16 @@ func (a *access) checkGrant(ctx context.Context, action string, grant []string) 
 
 // recordDenial writes a refused request to the tenant's audit trail. It is
 // best effort: the refusal stands whether or not the record could be made.
+//
+// The same refusal of the same subject is written once a minute at most: a
+// client retrying a forbidden call must not queue every write of the tenant
+// behind its audit chain.
 func (a *access) recordDenial(ctx context.Context, t tenants.Tenant, subject tenants.Subject, action string, reasons []string) {
+	k := denialKey{tenant: t.ID, subject: subject.String(), action: action, reasons: strings.Join(reasons, "\n")}
+	if _, seen := a.denials.get(k); seen {
+		return
+	}
+	a.denials.put(k, struct{}{})
 	err := a.db.Tx(ctx, t.ID, subject.String(), func(tx *tenants.Tx) error {
 		return tenants.Audit(ctx, tx, "access.denied", action, map[string]any{"reasons": reasons})
 	})
@@ -379,6 +391,11 @@ func (a *access) recordSignIn(ctx context.Context, t tenants.Tenant, s tenants.S
 			info.err = fmt.Errorf("audit sign-in: %w", err)
 		}
 	}
+}
+
+type denialKey struct {
+	tenant                   uuid.UUID
+	subject, action, reasons string
 }
 
 type signInKey struct {

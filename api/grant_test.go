@@ -42,4 +42,8 @@ func TestNobodyGrantsWhatTheyDoNotHold(t *testing.T) {
 	require.Len(t, denials, 4, "each refusal is on the audit trail")
 	requireProblem(t, b.do(t, "DELETE", base+"/orgs/"+root, limited, nil), http.StatusForbidden)
 	require.Len(t, b.do(t, "GET", base+"/audit?action=access.denied", admin, nil).list(t), 5, "so is a missing permission")
+	for range 3 {
+		requireProblem(t, b.do(t, "DELETE", base+"/orgs/"+root, limited, nil), http.StatusForbidden)
+	}
+	require.Len(t, b.do(t, "GET", base+"/audit?action=access.denied", admin, nil).list(t), 5, "a refusal repeated within a minute is recorded once")
 }

@@ -129,6 +129,7 @@ func (a *access) check(ctx huma.Context, op *huma.Operation, scope modules.Scope
 			if err != nil {
 				return nil, err
 			}
+			a.recordSignIn(c, tenant, subject, actor)
 			subject.ID, subject.TenantID, subject.Name = actor.Member.ID, tenant.ID, actor.Member.Name
 			c = withActor(tenants.WithSubject(c, subject), actor)
 			if info := requestInfoFrom(c); info != nil {
@@ -364,7 +365,6 @@ func (a *access) actor(ctx context.Context, t tenants.Tenant, s tenants.Subject)
 		return tenants.Actor{}, err
 	}
 	a.actors.put(k, act)
-	a.recordSignIn(ctx, t, s, act)
 	return act, nil
 }
 

@@ -67,7 +67,11 @@ func New(cfg Config) (*Server, error) {
 		cfg.Version = "dev"
 	}
 	if cfg.Policy == nil {
-		engine, err := policy.New(context.Background())
+		var mods []policy.Module
+		if cfg.Registry != nil {
+			mods = cfg.Registry.Policies()
+		}
+		engine, err := policy.New(context.Background(), mods...)
 		if err != nil {
 			return nil, fmt.Errorf("api: %w", err)
 		}

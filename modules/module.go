@@ -139,6 +139,15 @@ type HandoverProvider interface {
 	Handover(ctx context.Context, tx *tenants.Tx, from, to uuid.UUID) (int, error)
 }
 
+// PolicyProvider is implemented by modules that add rules to the base policy.
+// Policy returns rego in package yamen.modules.<id>; what it may declare is
+// public_actions, the actions citizens and intermediaries may perform in the
+// module (a set per subject kind: {"citizen": {"booking:book"}}), which no
+// role grants them. Staff permissions stay with roles.
+type PolicyProvider interface {
+	Policy() string
+}
+
 // ScheduleProvider is implemented by modules with work on a timetable.
 type ScheduleProvider interface {
 	Schedules() []Schedule

@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"path"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
+
+	"yamen/policy"
 )
 
 // TenantKinds are the kinds of agency a tenant can be.
@@ -65,6 +68,11 @@ func NewRegistry(mods ...Module) (*Registry, error) {
 				errs = append(errs, fmt.Errorf("module %s: permission %s needs a zh-CN title", info.ID, p.Name))
 			}
 		}
+		if p, ok := m.(PolicyProvider); ok {
+			if pkg := "package yamen.modules." + info.ID; !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(pkg) + `\s*$`).MatchString(p.Policy()) {
+				errs = append(errs, fmt.Errorf("module %s: its policy must be rego in %s", info.ID, pkg))
+			}
+		}
 		e := &entry{mod: m, info: info}
 		if info.Settings != nil {
 			t := reflect.TypeOf(info.Settings)
@@ -110,6 +118,18 @@ func (r *Registry) cycleFrom(id string, stack []string) []string {
 		}
 	}
 	return nil
+}
+
+// Policies returns the rego every PolicyProvider module adds, for
+// policy.New.
+func (r *Registry) Policies() []policy.Module {
+	var out []policy.Module
+	for _, m := range r.mods {
+		if p, ok := m.(PolicyProvider); ok {
+			out = append(out, policy.Module{Name: "modules/" + m.Module().ID + ".rego", Source: p.Policy()})
+		}
+	}
+	return out
 }
 
 // All returns the modules in registration order.

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -362,19 +363,21 @@ func genValue(tb *catTable, c *catColumn) (string, error) {
 	case "text", "varchar", "bpchar", "name", "citext":
 		return "g" + strconv.FormatInt(n, 36), nil
 	case "int2":
-		return strconv.FormatInt(n%32000+1, 10), nil
+		// Small enough for enumerations such as weekdays (1–7).
+		return strconv.FormatInt(n%7+1, 10), nil
 	case "int4", "int8", "numeric", "float4", "float8":
 		return strconv.FormatInt(n, 10), nil
 	case "bool":
 		return "true", nil
 	case "json", "jsonb":
 		return "{}", nil
+	// Later columns get later times, so CHECK (ends > starts) holds.
 	case "timestamptz", "timestamp":
-		return "now", nil
+		return time.Unix(1_767_225_600+n, 0).UTC().Format(time.RFC3339), nil
 	case "date":
 		return "today", nil
 	case "time", "timetz":
-		return "12:00", nil
+		return time.Unix(n%86400, 0).UTC().Format("15:04:05"), nil
 	case "interval":
 		return "1 hour", nil
 	case "bytea":

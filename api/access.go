@@ -76,7 +76,13 @@ func (a *access) middleware(api huma.API) func(ctx huma.Context, next func(huma.
 			next(ctx)
 			return
 		}
-		c, err := a.check(ctx, op, scope)
+		var c context.Context
+		var err error
+		if scope == modules.ScopeTenantPublic {
+			c, err = a.checkPublic(ctx, op)
+		} else {
+			c, err = a.check(ctx, op, scope)
+		}
 		if err == nil {
 			err = a.sensitiveRead(c, ctx, op)
 		}
@@ -165,6 +171,40 @@ func (a *access) check(ctx huma.Context, op *huma.Operation, scope modules.Scope
 		return withDecision(tenants.WithTenant(c, tenant), d), nil
 	}
 	return nil, fmt.Errorf("api: operation %s has unknown scope %q", op.OperationID, scope)
+}
+
+// checkPublic admits anyone to an operation open to the public of a tenant:
+// the tenant must be active and the module enabled. Credentials, when given,
+// must be good: the caller is then known to the handler.
+func (a *access) checkPublic(ctx huma.Context, op *huma.Operation) (context.Context, error) {
+	c := ctx.Context()
+	subject := tenants.Subject{Kind: tenants.SubjectAnonymous, Name: "anonymous"}
+	if ctx.Header("Authorization") != "" || ctx.Header("X-Session-Token") != "" || strings.Contains(ctx.Header("Cookie"), sessionCookie) {
+		var err error
+		if subject, err = a.subject(c, ctx); err != nil {
+			return nil, err
+		}
+	}
+	tenant, err := a.tenant(c, ctx.Param("tenant"))
+	if err != nil {
+		return nil, err
+	}
+	if tenant.Status != tenants.StatusActive {
+		return nil, problem.Forbidden("该租户已停用 (this tenant is suspended)")
+	}
+	if module, _ := op.Metadata[modules.MetaModule].(string); module != "" {
+		on, err := a.moduleEnabled(c, tenant, tenants.System(), module)
+		if err != nil {
+			return nil, err
+		}
+		if !on {
+			return nil, problem.NotFound(fmt.Sprintf("该租户未启用模块 %s (module not enabled for this tenant)", module))
+		}
+	}
+	if info := requestInfoFrom(c); info != nil {
+		info.subject = subject.String()
+	}
+	return tenants.WithTenant(tenants.WithSubject(c, subject), tenant), nil
 }
 
 // decide asks the policy, remembering the answer briefly: a key's scopes

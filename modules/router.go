@@ -21,6 +21,11 @@ const (
 	ScopeTenant Scope = "tenant"
 	// ScopeSignedIn operations need a subject but no tenant (GET /v1/me).
 	ScopeSignedIn Scope = "signed_in"
+	// ScopeTenantPublic operations are open to anyone inside the tenant named
+	// by {tenant}: the hall's catalogue, free slots, the display board. The
+	// tenant must exist and be active and the module enabled; a caller who
+	// presents credentials is still resolved, so a signed-in citizen is known.
+	ScopeTenantPublic Scope = "tenant_public"
 )
 
 // Metadata keys set on every registered operation.
@@ -71,6 +76,24 @@ func NewRouter(api huma.API, scope Scope, prefix, module string) *Router {
 	return &Router{api: api, prefix: prefix, module: module, scope: scope}
 }
 
+// Public returns a router for the module's operations open to anyone, under
+// the same /v1/t/{tenant}/<id> prefix (ScopeTenantPublic). Their action is
+// "public".
+func (r *Router) Public() *Router {
+	if r.scope != ScopeTenant {
+		panic("modules: Public is for a module's tenant router")
+	}
+	return &Router{api: r.api, prefix: r.prefix, module: r.module, scope: ScopeTenantPublic}
+}
+
+// Me returns a router for the module's operations on the signed-in person's
+// own records across the jurisdiction, under /v1/me (GET
+// /v1/me/appointments). The handler reads the subject from the context and
+// must itself keep to that person's rows.
+func (r *Router) Me() *Router {
+	return &Router{api: r.api, prefix: "/v1/me", module: r.module, scope: ScopeSignedIn}
+}
+
 // Module is the module whose operations this router registers, or "" for
 // the platform's own.
 func (r *Router) Module() string { return r.module }
@@ -105,7 +128,7 @@ func Register[I, O any](r *Router, action string, op huma.Operation, handler fun
 	}
 	// Integrators read in the document which permission an operation needs.
 	op.Extensions["x-yamen-action"] = action
-	if r.scope != ScopePublic && op.Security == nil {
+	if r.scope != ScopePublic && r.scope != ScopeTenantPublic && op.Security == nil {
 		op.Security = []map[string][]string{{"bearer": {}}}
 	}
 	if len(op.Tags) == 0 {

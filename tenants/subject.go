@@ -17,6 +17,9 @@ const (
 	SubjectCitizen      SubjectKind = "citizen"
 	SubjectIntermediary SubjectKind = "intermediary"
 	SubjectSystem       SubjectKind = "system"
+	// SubjectAnonymous is nobody in particular: a caller of a public
+	// operation who presented no credentials.
+	SubjectAnonymous SubjectKind = "anonymous"
 )
 
 // Subject is who is calling.
@@ -41,8 +44,8 @@ func System() Subject { return Subject{Kind: SubjectSystem, Name: "system"} }
 
 // String is the subject as recorded in app.subject_id and the audit log.
 func (s Subject) String() string {
-	if s.Kind == SubjectSystem {
-		return string(SubjectSystem)
+	if s.Kind == SubjectSystem || s.Kind == SubjectAnonymous {
+		return string(s.Kind)
 	}
 	if s.ID == uuid.Nil && s.IdentityID != uuid.Nil {
 		return "identity:" + s.IdentityID.String()

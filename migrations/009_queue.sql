@@ -73,8 +73,11 @@ CREATE TABLE queue_tickets (
   FOREIGN KEY (tenant_id, window_id) REFERENCES catalog_windows (tenant_id, id),
   FOREIGN KEY (tenant_id, called_by) REFERENCES members (tenant_id, id)
 );
--- call-next and the waiting counts read only waiting tickets of a hall.
-CREATE INDEX queue_tickets_waiting ON queue_tickets (tenant_id, hall_id, item_id, queued_at) WHERE status = 'waiting';
+-- call-next reads the waiting tickets of a hall in calling order, one kind
+-- at a time: appointments by slot, priority tickets and everyone by arrival.
+CREATE INDEX queue_tickets_waiting ON queue_tickets (tenant_id, hall_id, queued_at) WHERE status = 'waiting';
+CREATE INDEX queue_tickets_waiting_slot ON queue_tickets (tenant_id, hall_id, slot_start) WHERE status = 'waiting' AND kind = 'appointment';
+CREATE INDEX queue_tickets_waiting_priority ON queue_tickets (tenant_id, hall_id, queued_at) WHERE status = 'waiting' AND kind = 'priority';
 -- A window serves one citizen at a time: two staff pressing call-next at
 -- the same window cannot both call.
 CREATE UNIQUE INDEX queue_tickets_window ON queue_tickets (tenant_id, window_id) WHERE status = 'called';

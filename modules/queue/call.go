@@ -51,8 +51,11 @@ func (m *Module) CallNextIn(ctx context.Context, tx *tenants.Tx, window uuid.UUI
 	}
 	var active bool
 	var current *string
-	err = tx.QueryRow(ctx, `SELECT w.active, (SELECT number FROM queue_tickets WHERE window_id = w.id AND status = 'called')
-		FROM catalog_windows w WHERE w.id = $1`, window).Scan(&active, &current)
+	var hall uuid.UUID
+	var items []uuid.UUID
+	err = tx.QueryRow(ctx, `SELECT w.active, w.hall_id, array(SELECT item_id FROM catalog_window_items WHERE window_id = w.id),
+			(SELECT number FROM queue_tickets WHERE window_id = w.id AND status = 'called')
+		FROM catalog_windows w WHERE w.id = $1`, window).Scan(&active, &hall, &items, &current)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Ticket{}, problem.NotFound("没有这个窗口 (no such window)")
 	}
@@ -66,15 +69,10 @@ func (m *Module) CallNextIn(ctx context.Context, tx *tenants.Tx, window uuid.UUI
 		return Ticket{}, conflict(fmt.Sprintf("窗口还有正在叫号的 %s，请先办结、过号或转办 (the window is still serving %s: finish, mark no-show or transfer it first)", *current, *current))
 	}
 	var id uuid.UUID
-	err = tx.QueryRow(ctx, `WITH next AS (
-			SELECT t.id FROM queue_tickets t
-			WHERE t.hall_id = (SELECT hall_id FROM catalog_windows WHERE id = $1) AND t.status = 'waiting'
-				AND t.item_id IN (SELECT item_id FROM catalog_window_items WHERE window_id = $1)
-			ORDER BY `+orderBy(s.Order)+`
-			LIMIT 1 FOR UPDATE OF t SKIP LOCKED)
-		UPDATE queue_tickets t SET status = 'called', window_id = $1, called_by = $2, called_at = now(), updated_at = now()
+	err = tx.QueryRow(ctx, `WITH next AS (SELECT `+nextTicket(s.Order)+` AS id)
+		UPDATE queue_tickets t SET status = 'called', window_id = $3, called_by = $4, called_at = now(), updated_at = now()
 		FROM next WHERE t.id = next.id AND t.status = 'waiting'
-		RETURNING t.id`, window, staff).Scan(&id)
+		RETURNING t.id`, hall, items, window, staff).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Ticket{}, problem.NotFound("该窗口的事项没有等候的号 (nobody is waiting for this window's items)")
 	}
@@ -89,6 +87,24 @@ func (m *Module) CallNextIn(ctx context.Context, tx *tenants.Tx, window uuid.UUI
 		return Ticket{}, err
 	}
 	return t, notifyBoard(ctx, tx, "call", t)
+}
+
+// nextTicket is SQL for the id of the next waiting ticket of hall $1 and
+// items $2, locked, in the order orderKey describes. Each kind is read
+// through its own index in calling order, so a long queue costs no sort;
+// COALESCE reads the next kind only when the one before has nobody.
+func nextTicket(order string) string {
+	pick := func(cond, by string) string {
+		return `(SELECT t.id FROM queue_tickets t WHERE t.hall_id = $1 AND t.status = 'waiting' AND t.item_id = ANY($2) AND ` + cond +
+			` ORDER BY ` + by + ` LIMIT 1 FOR UPDATE OF t SKIP LOCKED)`
+	}
+	if order == OrderArrival {
+		return pick("true", "t.queued_at, t.id")
+	}
+	return "coalesce(" +
+		pick("t.kind = 'appointment' AND t.slot_start <= now()", "t.slot_start, t.queued_at, t.id") + ", " +
+		pick("t.kind = 'priority'", "t.queued_at, t.id") + ", " +
+		pick("(t.kind = 'walk_in' OR (t.kind = 'appointment' AND t.slot_start > now()))", "t.queued_at, t.id") + ")"
 }
 
 func isUnique(err error, constraint string) bool {
@@ -145,7 +161,7 @@ func (m *Module) NoShowIn(ctx context.Context, tx *tenants.Tx, id uuid.UUID) (Ti
 
 // Transfer moves a ticket to another item (转办).
 type Transfer struct {
-	ItemID uuid.UUID `json:"item_id" doc:"转到的办理事项编号，须在同一网点 (the service item to transfer to, in the same hall)"`
+	ItemID string `json:"item_id" format:"uuid" doc:"转到的办理事项编号，须在同一网点 (the service item to transfer to, in the same hall)"`
 }
 
 // TransferIn moves a called ticket to another item of the same hall: it
@@ -160,7 +176,11 @@ func (m *Module) TransferIn(ctx context.Context, tx *tenants.Tx, id uuid.UUID, i
 	if status != "called" {
 		return Ticket{}, notCalled(status)
 	}
-	it, ok, err := loadItem(ctx, tx, in.ItemID)
+	itemID, err := uuid.Parse(in.ItemID)
+	if err != nil {
+		return Ticket{}, problem.InvalidField("body.item_id", "须为 UUID (must be a UUID)", in.ItemID)
+	}
+	it, ok, err := loadItem(ctx, tx, itemID)
 	if err != nil {
 		return Ticket{}, err
 	}
@@ -176,7 +196,7 @@ func (m *Module) TransferIn(ctx context.Context, tx *tenants.Tx, id uuid.UUID, i
 	err = tx.QueryRow(ctx, `UPDATE queue_tickets t SET item_id = $2, status = 'waiting', window_id = NULL, called_by = NULL, called_at = NULL,
 			recalls = 0, transfers = t.transfers + 1, updated_at = now()
 		FROM queue_tickets old WHERE old.tenant_id = t.tenant_id AND old.id = t.id AND t.id = $1 AND t.status = 'called'
-		RETURNING old.item_id`, id, in.ItemID).Scan(&from)
+		RETURNING old.item_id`, id, itemID).Scan(&from)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Ticket{}, conflict("该号状态已变化，请刷新 (the ticket changed meanwhile; reload it)")
 	}
@@ -186,14 +206,14 @@ func (m *Module) TransferIn(ctx context.Context, tx *tenants.Tx, id uuid.UUID, i
 	if err != nil {
 		return Ticket{}, fmt.Errorf("queue: transfer: %w", err)
 	}
-	if from == in.ItemID {
+	if from == itemID {
 		return Ticket{}, problem.InvalidField("body.item_id", "已是该事项 (the ticket is already for that item)", in.ItemID)
 	}
 	t, err := GetTicket(ctx, tx, id)
 	if err != nil {
 		return Ticket{}, err
 	}
-	return t, tenants.Audit(ctx, tx, "queue.transfer", id.String(), map[string]any{"number": t.Number, "from_item": from, "to_item": in.ItemID})
+	return t, tenants.Audit(ctx, tx, "queue.transfer", id.String(), map[string]any{"number": t.Number, "from_item": from, "to_item": itemID})
 }
 
 // TaskCase is the ratings module's task that records a case (办件) for

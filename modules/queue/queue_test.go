@@ -142,7 +142,7 @@ func TestCallNextConcurrently(t *testing.T) {
 		if i%3 == 0 {
 			item = h.ItemB
 		}
-		want[b.issue(t, h, queue.NewTicket{ItemID: item, CitizenName: "市民", IDNumber: ids[i], Priority: i%7 == 0}).ID] = true
+		want[b.issue(t, h, queue.NewTicket{ItemID: item.String(), CitizenName: "市民", IDNumber: ids[i], Priority: i%7 == 0}).ID] = true
 	}
 
 	var mu sync.Mutex
@@ -197,7 +197,7 @@ func TestNumbersAndOrder(t *testing.T) {
 	ids := queuetest.IDNumbers(10)
 	ctx := context.Background()
 
-	first := b.issue(t, h, queue.NewTicket{ItemID: h.ItemA, CitizenName: "甲", IDNumber: ids[0]})
+	first := b.issue(t, h, queue.NewTicket{ItemID: h.ItemA.String(), CitizenName: "甲", IDNumber: ids[0]})
 	require.Equal(t, "A001", first.Number)
 	require.Equal(t, "waiting", first.Status)
 	require.Equal(t, "110105********0001"[:6], first.IDNumber[:6])
@@ -205,9 +205,9 @@ func TestNumbersAndOrder(t *testing.T) {
 	require.NotEmpty(t, first.Secret)
 	require.Equal(t, "政务服务中心𠀀", first.HallName)
 	require.Equal(t, "公安局出入境䶮", first.DepartmentName)
-	second := b.issue(t, h, queue.NewTicket{ItemID: h.ItemB, CitizenName: "乙", IDNumber: ids[1]})
+	second := b.issue(t, h, queue.NewTicket{ItemID: h.ItemB.String(), CitizenName: "乙", IDNumber: ids[1]})
 	require.Equal(t, "B001", second.Number, "each prefix counts on its own")
-	priority := b.issue(t, h, queue.NewTicket{ItemID: h.ItemA, CitizenName: "丙", IDNumber: ids[2], Priority: true})
+	priority := b.issue(t, h, queue.NewTicket{ItemID: h.ItemA.String(), CitizenName: "丙", IDNumber: ids[2], Priority: true})
 	require.Equal(t, "A002", priority.Number)
 	require.Equal(t, 0, priority.WaitingAhead, "a priority ticket goes ahead of walk-ins")
 
@@ -306,8 +306,8 @@ func TestWindowWork(t *testing.T) {
 	h := queuetest.Make(t, b.db, tn, 2)
 	ctx := context.Background()
 	ids := queuetest.IDNumbers(3)
-	a := b.issue(t, h, queue.NewTicket{ItemID: h.ItemA, CitizenName: "王𠀀", IDNumber: ids[0]})
-	later := b.issue(t, h, queue.NewTicket{ItemID: h.ItemB, CitizenName: "李", IDNumber: ids[1]})
+	a := b.issue(t, h, queue.NewTicket{ItemID: h.ItemA.String(), CitizenName: "王𠀀", IDNumber: ids[0]})
+	later := b.issue(t, h, queue.NewTicket{ItemID: h.ItemB.String(), CitizenName: "李", IDNumber: ids[1]})
 
 	called, err := b.callNext(t, h, h.Windows[0])
 	require.NoError(t, err)
@@ -326,7 +326,7 @@ func TestWindowWork(t *testing.T) {
 	}
 	// Transfer to B: it waits again, ahead of the B ticket taken after it.
 	moved, err := do(func(tx *tenants.Tx) (queue.Ticket, error) {
-		return b.m.TransferIn(ctx, tx, a.ID, queue.Transfer{ItemID: h.ItemB})
+		return b.m.TransferIn(ctx, tx, a.ID, queue.Transfer{ItemID: h.ItemB.String()})
 	})
 	require.NoError(t, err)
 	require.Equal(t, "waiting", moved.Status)
@@ -394,28 +394,28 @@ func TestBadInputAndOtherTenants(t *testing.T) {
 	oh := queuetest.Make(t, b.db, other, 1)
 	ctx := context.Background()
 	ids := queuetest.IDNumbers(2)
-	mine := b.issue(t, h, queue.NewTicket{ItemID: h.ItemA, CitizenName: "甲", IDNumber: ids[0]})
+	mine := b.issue(t, h, queue.NewTicket{ItemID: h.ItemA.String(), CitizenName: "甲", IDNumber: ids[0]})
 
 	issue := func(in tenants.Tenant, nt queue.NewTicket) error {
 		_, err := tx(t, b, in, func(tx *tenants.Tx) (queue.Ticket, error) { return b.m.IssueIn(ctx, tx, nt) })
 		return err
 	}
-	err := issue(other, queue.NewTicket{ItemID: h.ItemA, CitizenName: "乙", IDNumber: ids[1]})
+	err := issue(other, queue.NewTicket{ItemID: h.ItemA.String(), CitizenName: "乙", IDNumber: ids[1]})
 	p, ok := problem.As(err)
 	require.True(t, ok, "%v", err)
 	require.Equal(t, http.StatusUnprocessableEntity, p.Status)
 	require.Equal(t, "body.item_id", p.Fields[0].Location)
 
-	err = issue(tn, queue.NewTicket{ItemID: h.ItemA, CitizenName: "乙", IDNumber: "110105194912310021"})
+	err = issue(tn, queue.NewTicket{ItemID: h.ItemA.String(), CitizenName: "乙", IDNumber: "110105194912310021"})
 	p, _ = problem.As(err)
 	require.Equal(t, http.StatusUnprocessableEntity, p.Status)
 	require.Equal(t, "body.id_number", p.Fields[0].Location)
-	err = issue(tn, queue.NewTicket{ItemID: h.ItemA})
+	err = issue(tn, queue.NewTicket{ItemID: h.ItemA.String()})
 	p, _ = problem.As(err)
 	require.Equal(t, http.StatusUnprocessableEntity, p.Status, "a real-name item needs an ID number")
-	err = issue(tn, queue.NewTicket{ItemID: h.ItemB, CitizenName: "甲", IDNumber: ids[0]})
+	err = issue(tn, queue.NewTicket{ItemID: h.ItemB.String(), CitizenName: "甲", IDNumber: ids[0]})
 	require.NoError(t, err, "the same person may wait for another item")
-	err = issue(tn, queue.NewTicket{ItemID: h.ItemA, CitizenName: "甲", IDNumber: ids[0]})
+	err = issue(tn, queue.NewTicket{ItemID: h.ItemA.String(), CitizenName: "甲", IDNumber: ids[0]})
 	require.Equal(t, http.StatusConflict, status(err), "but holds one waiting ticket per item")
 
 	_, err = tx(t, b, other, func(tx *tenants.Tx) (queue.Ticket, error) { return queue.GetTicket(ctx, tx, mine.ID) })

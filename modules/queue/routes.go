@@ -32,9 +32,12 @@ type windowPath struct {
 	Window uuid.UUID `path:"window" doc:"窗口编号 (window id)"`
 }
 
+// Inputs repeat the ticket path rather than embed ticketPath: huma reads
+// path parameters of directly embedded structs only.
 type positionInput struct {
-	ticketPath
-	Secret string `query:"secret" required:"true" minLength:"1" maxLength:"64" doc:"号票二维码中的口令 (the secret in the ticket's QR code)"`
+	tenantPath
+	Ticket uuid.UUID `path:"ticket" doc:"号票编号 (ticket id)"`
+	Secret string    `query:"secret" required:"true" minLength:"1" maxLength:"64" doc:"号票二维码中的口令 (the secret in the ticket's QR code)"`
 }
 
 type issueInput struct {
@@ -48,8 +51,9 @@ type checkInInput struct {
 }
 
 type transferInput struct {
-	ticketPath
-	Body Transfer
+	tenantPath
+	Ticket uuid.UUID `path:"ticket" doc:"号票编号 (ticket id)"`
+	Body   Transfer
 }
 
 type body[T any] struct {
@@ -129,7 +133,9 @@ func (m *Module) Routes(r *modules.Router) {
 			"already used, or an appointment cancelled, missed, too early or too late for its check-in window, a 409. Nothing is " +
 			"written when refused.",
 	}, func(ctx context.Context, in *checkInInput) (*body[Ticket], error) {
-		return inTx(ctx, m, func(tx *tenants.Tx, _ tenants.Subject) (Ticket, error) { return m.CheckInIn(ctx, tx, in.Body, time.Now()) })
+		return inTx(ctx, m, func(tx *tenants.Tx, _ tenants.Subject) (Ticket, error) {
+			return m.CheckInIn(ctx, tx, in.Body, time.Now())
+		})
 	})
 	modules.Register(r, "queue:read", huma.Operation{
 		OperationID: "get-queue-ticket", Method: http.MethodGet, Path: "/tickets/{ticket}", Summary: "查看号票 Get a ticket",
@@ -143,7 +149,9 @@ func (m *Module) Routes(r *modules.Router) {
 			"shows it on the hall's boards. Two windows calling at once never get the same ticket. 404 when nobody waits; 409 " +
 			"while the window still has a called ticket (finish, mark no-show or transfer it first).",
 	}, func(ctx context.Context, in *windowPath) (*body[Ticket], error) {
-		return inTx(ctx, m, func(tx *tenants.Tx, s tenants.Subject) (Ticket, error) { return m.CallNextIn(ctx, tx, in.Window, staffOf(s)) })
+		return inTx(ctx, m, func(tx *tenants.Tx, s tenants.Subject) (Ticket, error) {
+			return m.CallNextIn(ctx, tx, in.Window, staffOf(s))
+		})
 	})
 	modules.Register(r, "queue:call", huma.Operation{
 		OperationID: "recall-ticket", Method: http.MethodPost, Path: "/tickets/{ticket}/recall", Summary: "重呼 Recall a ticket",
@@ -162,14 +170,18 @@ func (m *Module) Routes(r *modules.Router) {
 		Description: "The called ticket waits again in the queue of another item of the same hall, keeping its number and its arrival " +
 			"time, so it keeps its place. Audited.",
 	}, func(ctx context.Context, in *transferInput) (*body[Ticket], error) {
-		return inTx(ctx, m, func(tx *tenants.Tx, _ tenants.Subject) (Ticket, error) { return m.TransferIn(ctx, tx, in.Ticket, in.Body) })
+		return inTx(ctx, m, func(tx *tenants.Tx, _ tenants.Subject) (Ticket, error) {
+			return m.TransferIn(ctx, tx, in.Ticket, in.Body)
+		})
 	})
 	modules.Register(r, "queue:call", huma.Operation{
 		OperationID: "finish-ticket", Method: http.MethodPost, Path: "/tickets/{ticket}/finish", Summary: "办结 Finish a ticket",
 		Description: "Records the case handled; when the tenant has the ratings module on, the case goes to it (task ratings:case, " +
 			"payload queue.CasePayload) with the item, department, window, staff and the hall's region.",
 	}, func(ctx context.Context, in *ticketPath) (*body[Ticket], error) {
-		return inTx(ctx, m, func(tx *tenants.Tx, s tenants.Subject) (Ticket, error) { return m.FinishIn(ctx, tx, in.Ticket, staffOf(s)) })
+		return inTx(ctx, m, func(tx *tenants.Tx, s tenants.Subject) (Ticket, error) {
+			return m.FinishIn(ctx, tx, in.Ticket, staffOf(s))
+		})
 	})
 
 	pub := r.Public()

@@ -128,11 +128,6 @@ func orderKey(order string) (rank, key string) {
 	return rank, key
 }
 
-func orderBy(order string) string {
-	rank, key := orderKey(order)
-	return rank + ", " + key + ", t.queued_at, t.id"
-}
-
 // waitingAhead counts the waiting tickets of the same hall and item called
 // before ticket id. It counts by item: a window that handles several items
 // interleaves their queues, so it is what the ticket can promise.
@@ -175,7 +170,7 @@ func loadItem(ctx context.Context, q tenants.Querier, id uuid.UUID) (item, bool,
 
 // NewTicket is an on-site ticket request (现场取号).
 type NewTicket struct {
-	ItemID      uuid.UUID `json:"item_id" doc:"办理事项编号 (service item id)"`
+	ItemID      string `json:"item_id" format:"uuid" doc:"办理事项编号 (service item id)"`
 	CitizenName string    `json:"citizen_name,omitempty" required:"false" maxLength:"100" doc:"办事人姓名 (the citizen's name)"`
 	IDNumber    string    `json:"id_number,omitempty" required:"false" maxLength:"18" doc:"居民身份证号码，18 位，经校验；实名事项必填 (18-character resident ID number, checked; required for real-name items)"`
 	Priority    bool      `json:"priority,omitempty" required:"false" doc:"优先号（老年人、残疾人、军人等） (a priority ticket: the elderly, people with disabilities, service members)"`
@@ -203,7 +198,11 @@ func (m *Module) IssueIn(ctx context.Context, tx *tenants.Tx, in NewTicket) (Tic
 	if err != nil {
 		return Ticket{}, err
 	}
-	it, ok, err := loadItem(ctx, tx, in.ItemID)
+	itemID, err := uuid.Parse(in.ItemID)
+	if err != nil {
+		return Ticket{}, problem.InvalidField("body.item_id", "须为 UUID (must be a UUID)", in.ItemID)
+	}
+	it, ok, err := loadItem(ctx, tx, itemID)
 	if err != nil {
 		return Ticket{}, err
 	}

@@ -171,9 +171,9 @@ func loadItem(ctx context.Context, q tenants.Querier, id uuid.UUID) (item, bool,
 // NewTicket is an on-site ticket request (现场取号).
 type NewTicket struct {
 	ItemID      string `json:"item_id" format:"uuid" doc:"办理事项编号 (service item id)"`
-	CitizenName string    `json:"citizen_name,omitempty" required:"false" maxLength:"100" doc:"办事人姓名 (the citizen's name)"`
-	IDNumber    string    `json:"id_number,omitempty" required:"false" maxLength:"18" doc:"居民身份证号码，18 位，经校验；实名事项必填 (18-character resident ID number, checked; required for real-name items)"`
-	Priority    bool      `json:"priority,omitempty" required:"false" doc:"优先号（老年人、残疾人、军人等） (a priority ticket: the elderly, people with disabilities, service members)"`
+	CitizenName string `json:"citizen_name,omitempty" required:"false" maxLength:"100" doc:"办事人姓名 (the citizen's name)"`
+	IDNumber    string `json:"id_number,omitempty" required:"false" maxLength:"18" doc:"居民身份证号码，18 位，经校验；实名事项必填 (18-character resident ID number, checked; required for real-name items)"`
+	Priority    bool   `json:"priority,omitempty" required:"false" doc:"优先号（老年人、残疾人、军人等） (a priority ticket: the elderly, people with disabilities, service members)"`
 }
 
 // newSecret returns a ticket's secret.

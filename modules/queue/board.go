@@ -1,0 +1,240 @@
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"yamen/tenants"
+)
+
+// Display boards (叫号屏, LED screens) follow a hall's calls over
+// Server-Sent Events.
+//
+// A call or recall runs pg_notify(BoardChannel, <BoardEvent as JSON>) in
+// its transaction, so boards hear of it when it commits, in every process.
+// Each process holds one connection LISTENing on the channel (started with
+// the first board) and passes each event to the boards of its hall. The
+// event carries only what a board shows in public: number, window, item.
+
+// BoardChannel is the PostgreSQL notification channel of calls.
+const BoardChannel = "yamen_queue_board"
+
+// Heartbeat is how often a board stream writes a comment to keep proxies
+// from closing an idle connection.
+const Heartbeat = 15 * time.Second
+
+// BoardEvent is the data of one event of a board stream.
+type BoardEvent struct {
+	Tenant         uuid.UUID `json:"-"`
+	Hall           uuid.UUID `json:"hall_id"`
+	Event          string    `json:"event" enum:"call,recall"`
+	TicketID       uuid.UUID `json:"ticket_id"`
+	Number         string    `json:"number"`
+	WindowNumber   int       `json:"window_number"`
+	WindowLocation string    `json:"window_location"`
+	ItemName       string    `json:"item_name"`
+	Recalls        int       `json:"recalls"`
+	// Text is what the board shows and speaks: A012 请到 3 号窗口.
+	Text string    `json:"text"`
+	At   time.Time `json:"at"`
+}
+
+// notification is BoardEvent on the wire, tenant included.
+type notification struct {
+	Tenant uuid.UUID `json:"tenant"`
+	BoardEvent
+}
+
+func notifyBoard(ctx context.Context, tx *tenants.Tx, event string, t Ticket) error {
+	if t.WindowNumber == nil {
+		return nil
+	}
+	e := BoardEvent{
+		Hall: t.HallID, Event: event, TicketID: t.ID, Number: t.Number, WindowNumber: *t.WindowNumber,
+		WindowLocation: t.WindowLocation, ItemName: t.ItemName, Recalls: t.Recalls,
+		Text: t.Number + " 请到 " + strconv.Itoa(*t.WindowNumber) + " 号窗口",
+		At:   time.Now().UTC(),
+	}
+	raw, err := json.Marshal(notification{Tenant: tx.TenantID(), BoardEvent: e})
+	if err != nil {
+		return fmt.Errorf("queue: board event: %w", err)
+	}
+	if _, err := tx.Exec(ctx, "SELECT pg_notify($1, $2)", BoardChannel, string(raw)); err != nil {
+		return fmt.Errorf("queue: notify board: %w", err)
+	}
+	return nil
+}
+
+type boardKey struct{ tenant, hall uuid.UUID }
+
+// board fans notifications out to the board streams of this process.
+type board struct {
+	mu   sync.Mutex
+	subs map[boardKey]map[chan BoardEvent]struct{}
+	once sync.Once
+	stop context.CancelFunc
+	done chan struct{}
+}
+
+func (m *Module) subscribe(tenant, hall uuid.UUID) (<-chan BoardEvent, func()) {
+	b := &m.board
+	b.once.Do(func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		b.stop = cancel
+		b.done = make(chan struct{})
+		go func() {
+			defer close(b.done)
+			m.listen(ctx)
+		}()
+	})
+	ch := make(chan BoardEvent, 256)
+	k := boardKey{tenant, hall}
+	b.mu.Lock()
+	if b.subs == nil {
+		b.subs = map[boardKey]map[chan BoardEvent]struct{}{}
+	}
+	if b.subs[k] == nil {
+		b.subs[k] = map[chan BoardEvent]struct{}{}
+	}
+	b.subs[k][ch] = struct{}{}
+	b.mu.Unlock()
+	return ch, func() {
+		b.mu.Lock()
+		delete(b.subs[k], ch)
+		if len(b.subs[k]) == 0 {
+			delete(b.subs, k)
+		}
+		b.mu.Unlock()
+	}
+}
+
+// publish passes a notification to its hall's boards. A board too slow to
+// take it misses the event; the next call shows again.
+func (b *board) publish(payload string) {
+	var n notification
+	if err := json.Unmarshal([]byte(payload), &n); err != nil {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for ch := range b.subs[boardKey{n.Tenant, n.Hall}] {
+		select {
+		case ch <- n.BoardEvent:
+		default:
+		}
+	}
+}
+
+func (b *board) close() {
+	b.once.Do(func() {})
+	if b.stop != nil {
+		b.stop()
+		<-b.done
+	}
+}
+
+// listen holds one connection LISTENing on BoardChannel until ctx ends,
+// reconnecting after a second when it breaks.
+func (m *Module) listen(ctx context.Context) {
+	for {
+		err := m.listenOnce(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		m.log.Warn("queue: listening for calls failed; reconnecting", "error", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func (m *Module) listenOnce(ctx context.Context) error {
+	pc, err := m.db.Pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("acquire: %w", err)
+	}
+	conn := pc.Hijack()
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{BoardChannel}.Sanitize()); err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	for {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			return err
+		}
+		m.board.publish(n.Payload)
+	}
+}
+
+// boardStream answers GET /halls/{hall}/board/stream.
+func (m *Module) boardStream(ctx context.Context, in *hallPath) (*huma.StreamResponse, error) {
+	tn, subject, err := parties(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := m.db.Reader(tn.ID, subject.String())
+	if err != nil {
+		return nil, err
+	}
+	if err := hallExists(ctx, r, in.Hall); err != nil {
+		return nil, err
+	}
+	// Subscribed before answering, so no call after the response started
+	// is missed.
+	events, unsubscribe := m.subscribe(tn.ID, in.Hall)
+	return &huma.StreamResponse{Body: func(hctx huma.Context) {
+		defer unsubscribe()
+		hctx.SetHeader("Content-Type", "text/event-stream")
+		hctx.SetHeader("Cache-Control", "no-cache")
+		hctx.SetHeader("X-Accel-Buffering", "no")
+		hctx.SetStatus(http.StatusOK)
+		w := hctx.BodyWriter()
+		f := flusher{w}
+		if _, err := fmt.Fprint(w, ": connected\nretry: 3000\n\n"); err != nil || f.Flush() != nil {
+			return
+		}
+		rctx := hctx.Context()
+		tick := time.NewTicker(Heartbeat)
+		defer tick.Stop()
+		for {
+			select {
+			case <-rctx.Done():
+				return
+			case <-tick.C:
+				if _, err := fmt.Fprint(w, ": heartbeat\n\n"); err != nil || f.Flush() != nil {
+					return
+				}
+			case e := <-events:
+				data, _ := json.Marshal(e)
+				if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", e.Event, data); err != nil || f.Flush() != nil {
+					return
+				}
+			}
+		}
+	}}, nil
+}
+
+// flusher flushes a stream's writer through whatever wraps it.
+type flusher struct{ w any }
+
+func (f flusher) Flush() error {
+	switch w := f.w.(type) {
+	case http.ResponseWriter:
+		return http.NewResponseController(w).Flush()
+	case http.Flusher:
+		w.Flush()
+	}
+	return nil
+}

@@ -12,14 +12,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"yamen/modules/booking/pass"
-	"yamen/modules/queue"
 	"yamen/modules/queue/queuetest"
 	"yamen/tenants"
 )
 
 func passKey(t testing.TB) []byte {
 	t.Helper()
-	k, err := tenants.ParseAuditKey(queue.DevPassKey)
+	k, err := pass.KeyFrom(nil)
 	require.NoError(t, err)
 	return k
 }

@@ -24,6 +24,7 @@ import (
 	"log/slog"
 
 	"yamen/modules"
+	"yamen/modules/booking/pass"
 	"yamen/tenants"
 )
 
@@ -56,15 +57,6 @@ type Settings struct {
 func defaultSettings() Settings {
 	return Settings{Order: OrderAppointmentsFirst, VerifyIdentity: true, ResetDaily: true, CheckInMinutesBefore: 30, CheckInMinutesAfter: 15, RecallsBeforeNoShow: 2}
 }
-
-// SettingPassKey is the environment variable holding the key appointment
-// passes are signed with (config.go documents it); the booking module signs
-// with the same key.
-const SettingPassKey = "YAMEN_PASS_KEY"
-
-// DevPassKey is YAMEN_PASS_KEY's default: public, for development and tests
-// only. It must equal the default config.go declares.
-const DevPassKey = "DevOnlyCheckInPassKeyNotSecretNotProduction0"
 
 // Module is the queue module. Construct it with New; Provision connects it.
 type Module struct {
@@ -100,13 +92,9 @@ func (m *Module) Provision(_ context.Context, env modules.Env) error {
 	if env.Setting == nil || env.DB == nil {
 		return errors.New("queue: provisioned without settings or database")
 	}
-	raw := env.Setting(SettingPassKey)
-	if raw == "" {
-		raw = DevPassKey
-	}
-	key, err := tenants.ParseAuditKey(raw)
+	key, err := pass.KeyFrom(env.Setting)
 	if err != nil {
-		return fmt.Errorf("queue: %s: %w", SettingPassKey, err)
+		return fmt.Errorf("queue: %w", err)
 	}
 	m.passKey = key
 	m.db = &tenants.DB{Pool: env.DB}

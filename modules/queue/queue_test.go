@@ -244,7 +244,7 @@ func TestNumbersAndOrder(t *testing.T) {
 
 func devKey(t testing.TB) []byte {
 	t.Helper()
-	k, err := tenants.ParseAuditKey(queue.DevPassKey)
+	k, err := pass.KeyFrom(nil)
 	require.NoError(t, err)
 	return k
 }

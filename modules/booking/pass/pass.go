@@ -18,6 +18,8 @@ import (
 
 	"github.com/emmansun/gmsm/sm3"
 	"github.com/google/uuid"
+
+	"yamen/tenants"
 )
 
 // Claim is what a pass asserts.
@@ -90,4 +92,30 @@ func mac(key, p []byte) []byte {
 	h := hmac.New(sm3.New, key)
 	h.Write(p)
 	return h.Sum(nil)
+}
+
+// Setting is the environment variable holding the signing key; the booking
+// module signs and the queue module verifies with the same key.
+const Setting = "YAMEN_PASS_KEY"
+
+// DevKey is Setting's default: public, for development and tests only.
+const DevKey = "DevOnlyCheckInPassKeyNotSecretNotProduction0"
+
+// KeyFrom reads the key from setting (config's env lookup): hex or base64,
+// or DevKey when unset.
+func KeyFrom(setting func(string) string) ([]byte, error) {
+	raw := DevKey
+	if setting != nil {
+		if v := setting(Setting); v != "" {
+			raw = v
+		}
+	}
+	key, err := tenants.ParseAuditKey(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", Setting, err)
+	}
+	if len(key) < MinKeyBytes {
+		return nil, fmt.Errorf("%s: want at least %d bytes", Setting, MinKeyBytes)
+	}
+	return key, nil
 }

@@ -2,6 +2,7 @@ package portal
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -189,6 +190,24 @@ func (p *Portal) saveSettings(v *view) error {
 		return v.redirect("/t/" + v.tenant.Slug + "/admin/modules")
 	}
 	settings, raw, fe := v.readSettings(schema)
+	// The module's own check names every bad field, also beside the ones
+	// that could not even be read.
+	if body, err := json.Marshal(settings); err == nil {
+		if _, errs := p.reg.ValidateSettings(module, body); len(errs) > 0 {
+			for _, e := range errs {
+				var d *huma.ErrorDetail
+				if !errors.As(e, &d) {
+					return e
+				}
+				name := fieldOf(d.Location)
+				if name == "" {
+					fe.Form = v.validationText(d.Message)
+				} else if fe.Fields[name] == "" {
+					fe.Fields[name] = v.validationText(d.Message)
+				}
+			}
+		}
+	}
 	if !fe.Any() {
 		_, err = p.api.SaveModuleSettings(detach(v.ctx), module, settings)
 		if err == nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"yamen/api"
 	"yamen/problem"
 )
 
@@ -52,6 +53,16 @@ func (v *view) errorsOf(err error) (formErrors, error) {
 		}
 		for _, f := range pe.Fields {
 			add(f.Location, f.Message)
+		}
+		return fe, nil
+	}
+	var ap *api.Problem
+	if errors.As(err, &ap) && ap.Status < 500 {
+		if len(ap.Errors) == 0 {
+			add("", ap.Detail)
+		}
+		for _, d := range ap.Errors {
+			add(d.Location, d.Message)
 		}
 		return fe, nil
 	}

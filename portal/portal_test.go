@@ -295,3 +295,34 @@ func TestAdminPagesNeedAMember(t *testing.T) {
 }
 
 var _ = modules.Text{}
+
+// A module's settings form: a bad value comes back at its field with the
+// rest of the form as typed, and nothing is saved; a good one is saved.
+func TestModuleSettingsForm(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	a := b.staffAccount(t, "管理员")
+	tn := b.tenantAdmin(t, a, tenants.KindAffairsHall, "messages")
+	c := client(t)
+	b.signIn(t, c, a)
+	u := b.url + "/t/" + tn.Slug + "/admin/modules/messages/settings"
+	p := get(t, c, u)
+	require.Equal(t, http.StatusOK, p.status, p.body)
+	require.Contains(t, p.body, `id="s-sms_per_minute"`)
+	form := url.Values{"_csrf": {p.csrf(t)}, "sms_per_minute": {"-5"}, "email_per_minute": {"abc"}, "channels": {"in_app", "sms"}, "whitelist": {"13800138000\n"}}
+	p = post(t, c, u, form)
+	require.Equal(t, http.StatusUnprocessableEntity, p.status, p.body)
+	require.Contains(t, p.body, `id="s-sms_per_minute-err">应不小于 0`)
+	require.Contains(t, p.body, `id="s-email_per_minute-err">须为整数`)
+	require.Contains(t, p.body, `value="abc"`, "what was typed shows again")
+
+	form.Set("sms_per_minute", "30")
+	form.Set("email_per_minute", "")
+	p = post(t, c, u, form)
+	require.Equal(t, http.StatusSeeOther, p.status, p.body)
+	r, err := b.db.Reader(tn.ID, tenants.System().String())
+	require.NoError(t, err)
+	states, err := tenants.ModuleStates(context.Background(), r)
+	require.NoError(t, err)
+	require.EqualValues(t, 30, states["messages"].Settings["sms_per_minute"])
+}

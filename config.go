@@ -43,6 +43,7 @@ var settings = []setting{
 	{"YAMEN_WORKER_ADDR", "127.0.0.1:8081", "address `yamen worker` serves /metrics and /healthz on"},
 	{"YAMEN_KRATOS_PUBLIC_URL", "http://127.0.0.1:4433", "Ory Kratos public API: people's sessions"},
 	{"YAMEN_KRATOS_ADMIN_URL", "http://127.0.0.1:4434", "Ory Kratos admin API: finding staff accounts to link"},
+	{"YAMEN_PORTAL_SECRET", "", "key of the portal's CSRF tokens (at least 32 random characters; the same on every instance); random per process when empty, so forms do not survive a restart"},
 	{"YAMEN_SMTP_ADDR", "", "SMTP relay (host:port) the messages module sends email through; email deliveries fail when empty"},
 	{"YAMEN_SMTP_FROM", "yamen@localhost", "sender address of the messages module's email"},
 	{pass.Setting, pass.DevKey, "HMAC-SM3 key of appointment check-in passes (the QR code the booking module issues and the queue module accepts): hex or base64, at least 16 bytes; the default is public, for development only"},

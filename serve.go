@@ -20,6 +20,7 @@ import (
 	"yamen/api"
 	"yamen/modules"
 	"yamen/modules/builtin"
+	"yamen/portal"
 	"yamen/tenants"
 	"yamen/worker"
 )
@@ -112,8 +113,23 @@ func runServe(ctx context.Context, _ io.Writer, _ []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", s.cfg.httpAddr, err)
 	}
+	h, err := s.withPortal(srv)
+	if err != nil {
+		return err
+	}
 	s.log.Info("serving", "addr", "http://"+ln.Addr().String())
-	return serveHTTP(ctx, ln, srv.Handler(), s.cfg.shutdownTimeout)
+	return serveHTTP(ctx, ln, h, s.cfg.shutdownTimeout)
+}
+
+// withPortal serves the portal's pages at / beside the API, which keeps
+// /v1/, /openapi*, /docs, /healthz, /readyz and /metrics.
+func (s *service) withPortal(srv *api.Server) (http.Handler, error) {
+	p, err := portal.New(portal.Config{DB: s.db, Registry: s.reg, API: srv, Logger: s.log,
+		KratosPublicURL: env("YAMEN_KRATOS_PUBLIC_URL"), Secret: []byte(env("YAMEN_PORTAL_SECRET"))})
+	if err != nil {
+		return nil, err
+	}
+	return portal.Beside(srv.Handler(), p.Handler()), nil
 }
 
 // serveHTTP serves until ctx ends, then stops taking connections and waits
@@ -211,6 +227,11 @@ func runDev(ctx context.Context, stdout io.Writer, _ []string) error {
 			fmt.Fprintf(stdout, "Demo keys (from %s):\n%s\n", s.cfg.demoKeysFile, keys)
 		}
 	}
+	h, err := s.withPortal(srv)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "  Portal        %s/\n\n", base)
 	// Whichever half stops first stops the other.
-	return runBoth(ctx, w, ln, srv.Handler(), s.cfg.shutdownTimeout)
+	return runBoth(ctx, w, ln, h, s.cfg.shutdownTimeout)
 }

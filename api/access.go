@@ -118,59 +118,69 @@ func (a *access) check(ctx huma.Context, op *huma.Operation, scope modules.Scope
 		}
 		return c, nil
 	case modules.ScopeTenant:
-		tenant, err := a.tenant(c, ctx.Param("tenant"))
-		if err != nil {
-			return nil, err
-		}
-		switch subject.Kind {
-		case tenants.SubjectTenantKey:
-			// Another tenant's key learns nothing, not even that the tenant exists.
-			if subject.TenantID != tenant.ID {
-				return nil, unknownTenant(tenant.Slug)
-			}
-		case tenants.SubjectMember:
-			// Staff act in a tenant only as its active members; to anyone
-			// else the tenant does not exist.
-			actor, err := a.actor(c, tenant, subject)
-			if err != nil {
-				return nil, err
-			}
-			a.recordSignIn(c, tenant, subject, actor)
-			subject.ID, subject.TenantID, subject.Name = actor.Member.ID, tenant.ID, actor.Member.Name
-			c = withActor(tenants.WithSubject(c, subject), actor)
-			if info := requestInfoFrom(c); info != nil {
-				info.subject = subject.String()
-			}
-		case tenants.SubjectCitizen, tenants.SubjectIntermediary:
-			// Jurisdiction-wide people: the policy decides what they may do here.
-		case tenants.SubjectPlatformKey:
-			return nil, problem.Forbidden("平台密钥不能操作租户内的数据，请使用该租户的密钥 (platform keys do not act inside tenants; use a key of the tenant)")
-		default:
-			return nil, problem.Forbidden("无权访问该租户 (no access to this tenant)")
-		}
-		if tenant.Status != tenants.StatusActive {
-			return nil, problem.Forbidden("该租户已停用 (this tenant is suspended)")
-		}
-		if module, _ := op.Metadata[modules.MetaModule].(string); module != "" {
-			on, err := a.moduleEnabled(c, tenant, subject, module)
-			if err != nil {
-				return nil, err
-			}
-			if !on {
-				return nil, problem.NotFound(fmt.Sprintf("该租户未启用模块 %s (module not enabled for this tenant)", module))
-			}
-		}
-		d, err := a.decide(c, tenant, subject, actorFrom(c), action)
-		if err != nil {
-			return nil, err
-		}
-		if !d.Allow {
-			a.recordDenial(c, tenant, subject, action, d.Reasons)
-			return nil, problem.Forbidden(strings.Join(d.Reasons, "; "))
-		}
-		return withDecision(tenants.WithTenant(c, tenant), d), nil
+		module, _ := op.Metadata[modules.MetaModule].(string)
+		return a.inTenant(c, ctx.Param("tenant"), subject, action, module)
 	}
 	return nil, fmt.Errorf("api: operation %s has unknown scope %q", op.OperationID, scope)
+}
+
+// inTenant admits subject to action in the tenant of slug (of module, when
+// not empty): staff act as the tenant's members, and the tenant's policy
+// decides. The context returned carries the tenant, the subject, the actor
+// and the decision.
+func (a *access) inTenant(c context.Context, slug string, subject tenants.Subject, action, module string) (context.Context, error) {
+	c = tenants.WithSubject(c, subject)
+	tenant, err := a.tenant(c, slug)
+	if err != nil {
+		return nil, err
+	}
+	switch subject.Kind {
+	case tenants.SubjectTenantKey:
+		// Another tenant's key learns nothing, not even that the tenant exists.
+		if subject.TenantID != tenant.ID {
+			return nil, unknownTenant(tenant.Slug)
+		}
+	case tenants.SubjectMember:
+		// Staff act in a tenant only as its active members; to anyone
+		// else the tenant does not exist.
+		actor, err := a.actor(c, tenant, subject)
+		if err != nil {
+			return nil, err
+		}
+		a.recordSignIn(c, tenant, subject, actor)
+		subject.ID, subject.TenantID, subject.Name = actor.Member.ID, tenant.ID, actor.Member.Name
+		c = withActor(tenants.WithSubject(c, subject), actor)
+		if info := requestInfoFrom(c); info != nil {
+			info.subject = subject.String()
+		}
+	case tenants.SubjectCitizen, tenants.SubjectIntermediary:
+		// Jurisdiction-wide people: the policy decides what they may do here.
+	case tenants.SubjectPlatformKey:
+		return nil, problem.Forbidden("平台密钥不能操作租户内的数据，请使用该租户的密钥 (platform keys do not act inside tenants; use a key of the tenant)")
+	default:
+		return nil, problem.Forbidden("无权访问该租户 (no access to this tenant)")
+	}
+	if tenant.Status != tenants.StatusActive {
+		return nil, problem.Forbidden("该租户已停用 (this tenant is suspended)")
+	}
+	if module != "" {
+		on, err := a.moduleEnabled(c, tenant, subject, module)
+		if err != nil {
+			return nil, err
+		}
+		if !on {
+			return nil, problem.NotFound(fmt.Sprintf("该租户未启用模块 %s (module not enabled for this tenant)", module))
+		}
+	}
+	d, err := a.decide(c, tenant, subject, actorFrom(c), action)
+	if err != nil {
+		return nil, err
+	}
+	if !d.Allow {
+		a.recordDenial(c, tenant, subject, action, d.Reasons)
+		return nil, problem.Forbidden(strings.Join(d.Reasons, "; "))
+	}
+	return withDecision(tenants.WithTenant(c, tenant), d), nil
 }
 
 // checkPublic admits anyone to an operation open to the public of a tenant:

@@ -110,28 +110,7 @@ func (s *Server) registerLinks(r *modules.Router) {
 		OperationID: "link-member", Method: http.MethodPost, Path: "/members/{member}/link",
 		Summary: "关联登录账号 Link a staff account to a member", Description: "Finds the Kratos staff identity by its email or phone and lets it sign in as this member. Audited.",
 	}, func(ctx context.Context, in *linkInput) (*Body[tenants.Member], error) {
-		if s.access.sessions == nil {
-			return nil, problem.New(http.StatusServiceUnavailable, "未配置登录服务 (sign-in is not configured)")
-		}
-		identifier := in.Body.Identifier
-		if mobile.MatchString(identifier) {
-			identifier = "+86" + identifier // Kratos keeps phones in E.164
-		}
-		id, err := s.access.sessions.FindByIdentifier(ctx, identifier)
-		if err != nil {
-			return nil, err
-		}
-		if id.Schema != "staff" {
-			return nil, problem.InvalidField("body.identifier", "该账号不是工作人员账号 (the account is not a staff account)", in.Body.Identifier)
-		}
-		out, err := inTenant(s, ctx, func(tx *tenants.Tx) (tenants.Member, error) {
-			return tenants.LinkIdentity(ctx, tx, in.Member, &id.ID)
-		})
-		if err == nil {
-			t, _ := requestParties(ctx)
-			s.access.tenantChanged(t)
-		}
-		return out, err
+		return bodyOf(s.LinkStaff(ctx, in.Member, in.Body.Identifier))
 	})
 	modules.Register(r, "members:write", huma.Operation{
 		OperationID: "unlink-member", Method: http.MethodDelete, Path: "/members/{member}/link",
@@ -146,4 +125,28 @@ func (s *Server) registerLinks(r *modules.Router) {
 		}
 		return out, err
 	})
+}
+
+// LinkStaff lets the Kratos staff identity that signs in with identifier
+// (email or phone) act as member of the tenant of ctx. A bad identifier is a
+// problem naming body.identifier.
+func (s *Server) LinkStaff(ctx context.Context, member uuid.UUID, identifier string) (tenants.Member, error) {
+	if s.access.sessions == nil {
+		return tenants.Member{}, problem.New(http.StatusServiceUnavailable, "未配置登录服务 (sign-in is not configured)")
+	}
+	given := identifier
+	if mobile.MatchString(identifier) {
+		identifier = "+86" + identifier // Kratos keeps phones in E.164
+	}
+	id, err := s.access.sessions.FindByIdentifier(ctx, identifier)
+	if err != nil {
+		return tenants.Member{}, err
+	}
+	if id.Schema != "staff" {
+		return tenants.Member{}, problem.InvalidField("body.identifier", "该账号不是工作人员账号 (the account is not a staff account)", given)
+	}
+	out, err := unBody(inTenant(s, ctx, func(tx *tenants.Tx) (tenants.Member, error) {
+		return tenants.LinkIdentity(ctx, tx, member, &id.ID)
+	}))
+	return staffChanged(s, ctx, out, err)
 }

@@ -39,26 +39,7 @@ func (s *Server) registerPolicies(r *modules.Router) {
 		Summary:     "上传租户策略 Upload the tenant's policy",
 		Description: "The rego is compiled with the base policy and its own tests run; only then is it saved as the next version and made active. A broken upload gets 422 with the compiler's messages and changes nothing.",
 	}, func(ctx context.Context, in *uploadPolicyInput) (*Body[tenants.PolicyVersion], error) {
-		t, _ := requestParties(ctx)
-		report, err := policy.CheckTenant(ctx, t.Slug, in.Body.Source)
-		var up *policy.UploadError
-		if errors.As(err, &up) {
-			fields := make([]problem.Field, len(up.Messages))
-			for i, m := range up.Messages {
-				fields[i] = problem.Field{Location: "body.source", Message: m}
-			}
-			return nil, problem.Invalid(fields...)
-		}
-		if err != nil {
-			return nil, err
-		}
-		out, err := inTenant(s, ctx, func(tx *tenants.Tx) (tenants.PolicyVersion, error) {
-			return tenants.SavePolicy(ctx, tx, in.Body.Source, report)
-		})
-		if err == nil {
-			s.access.tenantChanged(t)
-		}
-		return out, err
+		return bodyOf(s.UploadPolicy(ctx, in.Body.Source))
 	})
 	modules.Register(r, "policies:manage", huma.Operation{
 		OperationID: "activate-policy", Method: http.MethodPost, Path: "/policies/{version}/activate", DefaultStatus: http.StatusNoContent,
@@ -81,4 +62,37 @@ func (s *Server) activatePolicy(ctx context.Context, version int) (*NoContent, e
 		s.access.tenantChanged(t)
 	}
 	return out, err
+}
+
+// UploadPolicy compiles and tests a tenant's rego and saves it as the
+// tenant's next, active version. Compiler and test messages are problem
+// fields at body.source.
+func (s *Server) UploadPolicy(ctx context.Context, source string) (tenants.PolicyVersion, error) {
+	t, _ := requestParties(ctx)
+	report, err := policy.CheckTenant(ctx, t.Slug, source)
+	var up *policy.UploadError
+	if errors.As(err, &up) {
+		fields := make([]problem.Field, len(up.Messages))
+		for i, m := range up.Messages {
+			fields[i] = problem.Field{Location: "body.source", Message: m}
+		}
+		return tenants.PolicyVersion{}, problem.Invalid(fields...)
+	}
+	if err != nil {
+		return tenants.PolicyVersion{}, err
+	}
+	out, err := unBody(inTenant(s, ctx, func(tx *tenants.Tx) (tenants.PolicyVersion, error) {
+		return tenants.SavePolicy(ctx, tx, source, report)
+	}))
+	if err == nil {
+		s.access.tenantChanged(t)
+	}
+	return out, err
+}
+
+// ActivatePolicy makes a saved version of the tenant's policy the active one
+// (a roll back); version 0 switches the tenant's policy off.
+func (s *Server) ActivatePolicy(ctx context.Context, version int) error {
+	_, err := s.activatePolicy(ctx, version)
+	return err
 }

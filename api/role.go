@@ -100,16 +100,8 @@ func (s *Server) registerRoles(r *modules.Router) {
 		OperationID: "create-role", Method: http.MethodPost, Path: "/roles", DefaultStatus: http.StatusCreated, Summary: "新增角色 Add a role",
 		Description: "A role is made in the three steps of seed 003: its profile (name), its operation permissions and its data scope.",
 	}, func(ctx context.Context, in *createRoleInput) (*Body[tenants.Role], error) {
-		if err := s.checkPermissions("body.permissions", in.Body.Permissions); err != nil {
-			return nil, err
-		}
-		if err := s.access.checkGrant(ctx, "roles:write", in.Body.Permissions); err != nil {
-			return nil, err
-		}
-		return inTenant(s, ctx, func(tx *tenants.Tx) (tenants.Role, error) {
-			b := in.Body
-			return tenants.CreateRole(ctx, tx, tenants.NewRole{Name: b.Name, Description: b.Description, Permissions: b.Permissions, DataScope: b.DataScope, ScopeOrgIDs: b.ScopeOrgIDs})
-		})
+		b := in.Body
+		return bodyOf(s.CreateRole(ctx, tenants.NewRole{Name: b.Name, Description: b.Description, Permissions: b.Permissions, DataScope: b.DataScope, ScopeOrgIDs: b.ScopeOrgIDs}))
 	})
 	modules.Register(r, "roles:read", huma.Operation{
 		OperationID: "get-role", Method: http.MethodGet, Path: "/roles/{role}", Summary: "查看角色 Get a role",
@@ -140,4 +132,16 @@ func (s *Server) registerRoles(r *modules.Router) {
 		out, err := noContent(s, ctx, func(tx *tenants.Tx) error { return tenants.DeleteRole(ctx, tx, in.Role) })
 		return staffChanged(s, ctx, out, err)
 	})
+}
+
+// CreateRole makes a role in the tenant of ctx, refusing permissions that do
+// not exist (body.permissions[i]) or that the caller does not hold.
+func (s *Server) CreateRole(ctx context.Context, n tenants.NewRole) (tenants.Role, error) {
+	if err := s.checkPermissions("body.permissions", n.Permissions); err != nil {
+		return tenants.Role{}, err
+	}
+	if err := s.access.checkGrant(ctx, "roles:write", n.Permissions); err != nil {
+		return tenants.Role{}, err
+	}
+	return unBody(inTenant(s, ctx, func(tx *tenants.Tx) (tenants.Role, error) { return tenants.CreateRole(ctx, tx, n) }))
 }

@@ -127,28 +127,7 @@ func (s *Server) registerTenantModules(r *modules.Router) {
 		OperationID: "put-module-settings", Method: http.MethodPut, Path: "/modules/{module}/settings", Summary: "保存模块设置 Save a module's settings",
 		Description: "The body is checked against the module's settings schema; every bad field is named.",
 	}, func(ctx context.Context, in *putSettingsInput) (*SettingsBody, error) {
-		t, subject := requestParties(ctx)
-		if _, ok := s.reg.Info(in.Module); !ok {
-			return nil, unknownModule(in.Module)
-		}
-		raw, err := json.Marshal(in.Body)
-		if err != nil {
-			return nil, problem.InvalidField("body", "无法解析 (cannot be read)", nil)
-		}
-		settings, errs := s.reg.ValidateSettings(in.Module, raw)
-		if len(errs) > 0 {
-			return nil, huma.NewError(http.StatusUnprocessableEntity, "validation failed", errs...)
-		}
-		err = s.db.Tx(ctx, t.ID, subject.String(), func(tx *tenants.Tx) error {
-			states, err := tenants.ModuleStates(ctx, tx)
-			if err != nil {
-				return err
-			}
-			if !states[in.Module].Entitled {
-				return notEntitled(in.Module)
-			}
-			return tenants.SaveSettings(ctx, tx, in.Module, in.Body)
-		})
+		settings, err := s.SaveModuleSettings(ctx, in.Module, in.Body)
 		if err != nil {
 			return nil, err
 		}
@@ -156,6 +135,39 @@ func (s *Server) registerTenantModules(r *modules.Router) {
 		out.Body.Module, out.Body.Settings, out.Body.Schema = in.Module, settings, s.reg.SettingsSchema(in.Module)
 		return out, nil
 	})
+}
+
+// SaveModuleSettings checks a module's settings against its schema and saves
+// them for the tenant of ctx, returning them with defaults filled in. Bad
+// settings are a 422 whose *huma.ErrorDetail errors name each bad field
+// ("body.x").
+func (s *Server) SaveModuleSettings(ctx context.Context, module string, body map[string]any) (map[string]any, error) {
+	t, subject := requestParties(ctx)
+	if _, ok := s.reg.Info(module); !ok {
+		return nil, unknownModule(module)
+	}
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return nil, problem.InvalidField("body", "无法解析 (cannot be read)", nil)
+	}
+	settings, errs := s.reg.ValidateSettings(module, raw)
+	if len(errs) > 0 {
+		return nil, huma.NewError(http.StatusUnprocessableEntity, "validation failed", errs...)
+	}
+	err = s.db.Tx(ctx, t.ID, subject.String(), func(tx *tenants.Tx) error {
+		states, err := tenants.ModuleStates(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if !states[module].Entitled {
+			return notEntitled(module)
+		}
+		return tenants.SaveSettings(ctx, tx, module, body)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return settings, nil
 }
 
 func (s *Server) entitledState(ctx context.Context, t tenants.Tenant, subject tenants.Subject, module string) (tenants.ModuleState, error) {

@@ -64,3 +64,20 @@ func staffChanged[T any](s *Server, ctx context.Context, out T, err error) (T, e
 	}
 	return out, err
 }
+
+// bodyOf wraps a result as a response body.
+func bodyOf[T any](v T, err error) (*Body[T], error) {
+	if err != nil {
+		return nil, err
+	}
+	return &Body[T]{v}, nil
+}
+
+// unBody unwraps a response body.
+func unBody[T any](b *Body[T], err error) (T, error) {
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return b.Body, nil
+}

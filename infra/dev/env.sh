@@ -92,6 +92,10 @@ if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
 			# go test -race needs cgo, and cgo needs a C compiler.
 			command -v "$(go env CC 2>/dev/null || echo gcc)" >/dev/null || want+=(gcc libc6-dev)
 		fi
+		if [[ " $* " == *" chromium "* ]]; then
+			# The portal's browser tests (portal/browser_test.go) drive Debian's Chromium.
+			command -v chromium >/dev/null || want+=(chromium)
+		fi
 		if ((${#want[@]})); then apt_install "${want[@]}"; fi
 	}
 
@@ -329,6 +333,7 @@ if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
 		echo "$pg $redis $s3"
 		;;
 	cc) ensure_packages cc ;;
+	chromium) ensure_packages chromium ;;
 	stop)
 		# Kratos first: it holds connections to PostgreSQL and fixed ports.
 		bash "$REPO/infra/kratos/kratos.sh" stop || true

@@ -35,6 +35,7 @@ dev)
 	;;
 test)
 	test_env
+	bash infra/dev/env.sh chromium # the portal's browser tests
 	go vet ./...
 	# The tests migrate yamen_test themselves. GOTESTFLAGS is split into words on purpose.
 	exec go test -race -count=1 ${GOTESTFLAGS:-} "$@" ${TEST_PKGS:-./...}

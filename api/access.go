@@ -361,8 +361,9 @@ func unknownTenant(slug string) error {
 	return problem.NotFound(fmt.Sprintf("租户 %q 不存在 (no such tenant)", slug))
 }
 
-// sessionCookie is the name of Kratos's session cookie.
-const sessionCookie = "ory_kratos_session"
+// sessionCookie is the name of Kratos's session cookie: session.cookie.name
+// in infra/kratos/kratos.yml (Kratos's own default is ory_kratos_session).
+const sessionCookie = "yamen_session"
 
 // subject is who calls: an API key (Authorization: Bearer) or a person with
 // a Kratos session (X-Session-Token, or the session cookie).

@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"yamen/modules/booking"
 	"yamen/tenants"
 )
 
@@ -44,6 +45,7 @@ var settings = []setting{
 	{"YAMEN_KRATOS_ADMIN_URL", "http://127.0.0.1:4434", "Ory Kratos admin API: finding staff accounts to link"},
 	{"YAMEN_SMTP_ADDR", "", "SMTP relay (host:port) the messages module sends email through; email deliveries fail when empty"},
 	{"YAMEN_SMTP_FROM", "yamen@localhost", "sender address of the messages module's email"},
+	{"YAMEN_PASS_KEY", booking.DevPassKey, "key (at least 16 bytes) signing appointment check-in passes (预约二维码), which the queue verifies; the default is public, for development only"},
 	{"YAMEN_SMS_URL", "", "SMS gateway the messages module POSTs {\"phone\", \"text\"} as JSON to; when empty, SMS are only logged (development)"},
 }
 

@@ -10,7 +10,9 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"yamen/modules"
 	"yamen/modules/booking"
+	"yamen/modules/messages"
 	"yamen/problem"
 	"yamen/tenants"
 	"yamen/tenants/calendar"
@@ -525,4 +527,60 @@ func TestStaffListMasksPhones(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "+86138****8000", as[0].CitizenPhone)
 	require.Equal(t, "138****8000", booking.MaskPhone("13800138000"))
+}
+
+// The reminder is due the day before and goes to the citizen through the
+// message centre, once however often its task runs; a cancelled booking's
+// reminder and no-show check are withdrawn.
+func TestReminderThroughMessageCentre(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := context.Background()
+	env := modules.Env{DB: f.db.Pool, Setting: func(name string) string {
+		if name == messages.SettingAuditKey {
+			return tenants.DevAuditKey
+		}
+		return ""
+	}}
+	msgs := messages.New()
+	require.NoError(t, msgs.Provision(ctx, env))
+	f.m = booking.New(msgs, booking.WithCalendar(f.cal))
+	require.NoError(t, f.m.Provision(ctx, env))
+
+	c := citizen()
+	slot := at(9, 26, 10, 0)
+	a, err := f.book(t, c, f.item, slot, wednesday, "")
+	require.NoError(t, err)
+	var runAt time.Time
+	f.tx(t, func(tx *tenants.Tx) {
+		require.NoError(t, tx.QueryRow(ctx, "SELECT run_at FROM outbox WHERE task_type = $1 AND dedupe_key = $2", booking.TaskRemind, a.ID.String()).Scan(&runAt))
+	})
+	require.Equal(t, slot.Add(-24*time.Hour), runAt.In(shanghai))
+	for range 2 {
+		f.tx(t, func(tx *tenants.Tx) {
+			sent, err := f.m.RemindIn(ctx, tx, a.ID)
+			require.NoError(t, err)
+			require.True(t, sent)
+		})
+	}
+	var kind, phone, body string
+	f.tx(t, func(tx *tenants.Tx) {
+		require.NoError(t, tx.QueryRow(ctx, `SELECT d.recipient_kind::text, d.recipient_phone, m.body FROM message_deliveries d JOIN messages m ON m.id = d.message_id
+			WHERE d.recipient_id = $1`, c.ID).Scan(&kind, &phone, &body))
+	})
+	require.Equal(t, "citizen", kind)
+	require.Equal(t, c.Phone, phone)
+	require.Contains(t, body, "2031-09-26 10:00")
+	require.Contains(t, body, "身份证换领 𠀀䶮")
+
+	b, err := f.book(t, c, f.item, at(9, 26, 11, 0), wednesday, "")
+	require.NoError(t, err)
+	_, err = f.cancel(t, c, b.ID, wednesday)
+	require.NoError(t, err)
+	require.Zero(t, f.count(t, "SELECT count(*) FROM outbox WHERE dedupe_key = $1", b.ID.String()))
+	f.tx(t, func(tx *tenants.Tx) {
+		sent, err := f.m.RemindIn(ctx, tx, b.ID)
+		require.NoError(t, err)
+		require.False(t, sent, "nothing to remind of")
+	})
 }

@@ -50,8 +50,9 @@ type appointmentPath struct {
 }
 
 type cancelInput struct {
-	appointmentPath
-	Body struct {
+	tenantPath
+	Appointment uuid.UUID `path:"appointment" doc:"预约编号 (appointment id)"`
+	Body        struct {
 		Reason string `json:"reason" minLength:"1" maxLength:"500" doc:"取消理由 (why)"`
 	}
 }
@@ -67,7 +68,8 @@ type rulePath struct {
 }
 
 type ruleInput struct {
-	rulePath
+	tenantPath
+	ID   uuid.UUID `path:"id" doc:"业务部门或事项编号 (department or item id)"`
 	Body Rule
 }
 

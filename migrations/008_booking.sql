@@ -45,6 +45,10 @@ CREATE UNIQUE INDEX booking_appointments_one_per_slot ON booking_appointments (t
   WHERE status IN ('booked', 'checked_in');
 -- The no-show sweep looks for booked appointments whose slot has ended.
 CREATE INDEX booking_appointments_open ON booking_appointments (tenant_id, slot_end) WHERE status = 'booked';
+-- When the reminder (办事提醒) went out; the reminder sweep looks for booked
+-- appointments not yet reminded whose slot is near.
+ALTER TABLE booking_appointments ADD COLUMN reminded_at timestamptz;
+CREATE INDEX booking_appointments_unreminded ON booking_appointments (tenant_id, slot_start) WHERE status = 'booked' AND reminded_at IS NULL;
 
 -- Booking rules (seed 004 预约规则管理) of a department (item_id NULL) or
 -- of one of its items. A rule gives only what differs: a NULL column takes

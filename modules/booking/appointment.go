@@ -101,6 +101,9 @@ func dayStart(t time.Time, loc *time.Location) time.Time {
 // before anything is written; the place is taken last, so a refused
 // booking writes nothing. With an idempotency key, a repeated request
 // answers with the appointment the first made.
+//
+// Four round trips: the citizen's lock (with BEGIN), every read in one
+// pipeline, the write, COMMIT.
 func (m *Module) Book(ctx context.Context, tx *tenants.Tx, cal *calendar.Calendar, c Citizen, in NewAppointment, key string, now time.Time) (Appointment, error) {
 	// One citizen's bookings in a tenant are serialized, so the per-person
 	// limits and the idempotency key hold under concurrency; different
@@ -108,31 +111,56 @@ func (m *Module) Book(ctx context.Context, tx *tenants.Tx, cal *calendar.Calenda
 	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended('booking:' || current_tenant()::text || $1::text, 0))", c.ID); err != nil {
 		return Appointment{}, fmt.Errorf("booking: lock: %w", err)
 	}
-	if key != "" {
-		var id uuid.UUID
-		err := tx.QueryRow(ctx, "SELECT id FROM booking_appointments WHERE citizen_id = $1 AND idempotency_key = $2", c.ID, key).Scan(&id)
-		if err == nil {
-			a, err := getAppointment(ctx, tx, id, false)
-			a.Replayed = true
-			return a, err
-		}
-		if !errors.Is(err, pgx.ErrNoRows) {
-			return Appointment{}, fmt.Errorf("booking: idempotency key: %w", err)
-		}
+	loc := cal.Location()
+	start := in.SlotStart
+	b := &pgx.Batch{}
+	b.Queue("SELECT id FROM booking_appointments WHERE citizen_id = $1 AND idempotency_key = $2 AND $2 <> ''", c.ID, key)
+	b.Queue(itemSQL, in.ItemID)
+	b.Queue(`SELECT
+			(SELECT list::text FROM booking_list_entries WHERE citizen_id = $1),
+			(SELECT reason FROM booking_bars WHERE citizen_id = $1 AND lifted_at IS NULL AND starts_at <= $3 AND ends_at > $3 ORDER BY ends_at DESC LIMIT 1),
+			(SELECT max(ends_at) FROM booking_bars WHERE citizen_id = $1 AND lifted_at IS NULL AND starts_at <= $3 AND ends_at > $3),
+			count(*) FILTER (WHERE status = 'cancelled' AND cancelled_at >= $2),
+			count(*) FILTER (WHERE status = 'booked' AND slot_end > $3),
+			coalesce(bool_or(status IN ('booked', 'checked_in') AND item_id = $4 AND slot_start = $5), false)
+		FROM booking_appointments WHERE citizen_id = $1 AND (slot_end > $3 OR cancelled_at >= $2)`,
+		c.ID, dayStart(now, loc), now, in.ItemID, start)
+	br := tx.SendBatch(ctx, b)
+	var replay uuid.UUID
+	err := br.QueryRow().Scan(&replay)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		br.Close()
+		return Appointment{}, fmt.Errorf("booking: idempotency key: %w", err)
 	}
-	it, err := loadItem(ctx, tx, in.ItemID)
-	if errors.Is(err, errNoItem) {
+	it, itemErr := scanItem(br.QueryRow())
+	var (
+		list, barReason        *string
+		barUntil               *time.Time
+		cancelledToday, active int
+		sameSlot               bool
+	)
+	limitsErr := br.QueryRow().Scan(&list, &barReason, &barUntil, &cancelledToday, &active, &sameSlot)
+	if err := br.Close(); err != nil {
+		return Appointment{}, fmt.Errorf("booking: reads: %w", err)
+	}
+	if replay != uuid.Nil {
+		a, err := getAppointment(ctx, tx, replay, false)
+		a.Replayed = true
+		return a, err
+	}
+	if errors.Is(itemErr, errNoItem) {
 		return Appointment{}, problem.InvalidField("body.item_id", "没有这个事项 (no such item)", in.ItemID.String())
 	}
-	if err != nil {
-		return Appointment{}, err
+	if itemErr != nil {
+		return Appointment{}, itemErr
+	}
+	if limitsErr != nil {
+		return Appointment{}, fmt.Errorf("booking: limits: %w", limitsErr)
 	}
 	if !it.Bookable {
 		return Appointment{}, problem.InvalidField("body.item_id", "该事项不开放预约 (the item cannot be booked)", in.ItemID.String())
 	}
-	loc := cal.Location()
 	earliest, latest := it.window(now, loc)
-	start := in.SlotStart
 	switch {
 	case !start.After(now):
 		return Appointment{}, problem.InvalidField("body.slot_start", "该时段已开始或已过去 (the slot has started or is past)", start)
@@ -152,21 +180,10 @@ func (m *Module) Book(ctx context.Context, tx *tenants.Tx, cal *calendar.Calenda
 	}
 	if levelRank[c.RealNameLevel] < levelRank[it.Rules.RealNameLevel] {
 		return Appointment{}, problem.Forbidden(fmt.Sprintf("该事项须完成%s后预约，您当前为%s (the item requires the real-name level %s; yours is %s)",
-			strings.Fields(levelNames[it.Rules.RealNameLevel])[0], strings.Fields(levelNames[c.RealNameLevel])[0], it.Rules.RealNameLevel, cmpOr(c.RealNameLevel, LevelNone)))
+			strings.Fields(levelNames[it.Rules.RealNameLevel])[0], strings.Fields(levelNames[cmpOr(c.RealNameLevel, LevelNone)])[0], it.Rules.RealNameLevel, cmpOr(c.RealNameLevel, LevelNone)))
 	}
-	if err := checkStanding(ctx, tx, c.ID, now); err != nil {
+	if err := refusal(list, barReason, barUntil); err != nil {
 		return Appointment{}, err
-	}
-	var cancelledToday, active int
-	var sameSlot bool
-	err = tx.QueryRow(ctx, `SELECT
-			count(*) FILTER (WHERE status = 'cancelled' AND cancelled_at >= $2),
-			count(*) FILTER (WHERE status = 'booked' AND slot_end > $3),
-			coalesce(bool_or(status IN ('booked', 'checked_in') AND item_id = $4 AND slot_start = $5), false)
-		FROM booking_appointments WHERE citizen_id = $1 AND (slot_end > $3 OR cancelled_at >= $2)`,
-		c.ID, dayStart(now, loc), now, it.ID, start).Scan(&cancelledToday, &active, &sameSlot)
-	if err != nil {
-		return Appointment{}, fmt.Errorf("booking: limits: %w", err)
 	}
 	switch {
 	case cancelledToday >= it.Settings.CancellationsPerDay:
@@ -176,19 +193,8 @@ func (m *Module) Book(ctx context.Context, tx *tenants.Tx, cal *calendar.Calenda
 	case active >= it.Settings.ActiveBookingsLimit:
 		return Appointment{}, problem.Conflict(fmt.Sprintf("您已有 %d 个未到期的预约，达到上限 (you hold %d bookings, the limit)", active, active))
 	}
-	// Take the place: the conditional upsert waits for a concurrent booking
-	// of the same slot and refuses when none is left.
-	var n int
-	err = tx.QueryRow(ctx, `INSERT INTO booking_slot_counts AS c (tenant_id, item_id, slot_start, booked) VALUES (current_tenant(), $1, $2, 1)
-		ON CONFLICT (tenant_id, item_id, slot_start) DO UPDATE SET booked = c.booked + 1 WHERE c.booked < $3
-		RETURNING booked`, it.ID, start, it.Rules.Capacity).Scan(&n)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Appointment{}, problem.Conflict("该时段已约满，请选择其他时段 (the slot is fully booked; choose another)")
-	}
-	if err != nil {
-		return Appointment{}, fmt.Errorf("booking: take a place: %w", err)
-	}
 	if it.Rules.DailyQuota > 0 {
+		var n int
 		err = tx.QueryRow(ctx, `INSERT INTO booking_day_counts AS c (tenant_id, item_id, day, booked) VALUES (current_tenant(), $1, $2, 1)
 			ON CONFLICT (tenant_id, item_id, day) DO UPDATE SET booked = c.booked + 1 WHERE c.booked < $3
 			RETURNING booked`, it.ID, dayStart(start, loc).Format(time.DateOnly), it.Rules.DailyQuota).Scan(&n)
@@ -202,14 +208,22 @@ func (m *Module) Book(ctx context.Context, tx *tenants.Tx, cal *calendar.Calenda
 	end := start.Add(time.Duration(it.Rules.SlotMinutes) * time.Minute)
 	a := Appointment{TenantID: tx.TenantID(), ItemID: it.ID, ItemName: it.Name, HallID: it.HallID, HallName: it.HallName, SlotStart: start, SlotEnd: end,
 		CitizenID: c.ID, CitizenName: cmpOr(c.Name, "居民"), CitizenPhone: c.Phone, Status: "booked"}
-	err = tx.QueryRow(ctx, `INSERT INTO booking_appointments (tenant_id, item_id, hall_id, slot_start, slot_end, citizen_id, citizen_name, citizen_phone, idempotency_key)
-		VALUES (current_tenant(), $1, $2, $3, $4, $5, $6, $7, NULLIF($8, '')) RETURNING id, created_at`,
-		a.ItemID, a.HallID, a.SlotStart, a.SlotEnd, a.CitizenID, a.CitizenName, a.CitizenPhone, key).Scan(&a.ID, &a.CreatedAt)
+	// Take the place and write the appointment in one statement: the
+	// conditional upsert waits for a concurrent booking of the same slot and
+	// yields no row when none is left, and then nothing is inserted.
+	err = tx.QueryRow(ctx, `WITH place AS (
+			INSERT INTO booking_slot_counts AS c (tenant_id, item_id, slot_start, booked) VALUES (current_tenant(), $1, $3, 1)
+			ON CONFLICT (tenant_id, item_id, slot_start) DO UPDATE SET booked = c.booked + 1 WHERE c.booked < $9
+			RETURNING booked)
+		INSERT INTO booking_appointments (tenant_id, item_id, hall_id, slot_start, slot_end, citizen_id, citizen_name, citizen_phone, idempotency_key)
+		SELECT current_tenant(), $1, $2, $3, $4, $5, $6, $7, NULLIF($8, '') FROM place
+		RETURNING id, created_at`,
+		a.ItemID, a.HallID, a.SlotStart, a.SlotEnd, a.CitizenID, a.CitizenName, a.CitizenPhone, key, it.Rules.Capacity).Scan(&a.ID, &a.CreatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Appointment{}, problem.Conflict("该时段已约满，请选择其他时段 (the slot is fully booked; choose another)")
+	}
 	if err != nil {
 		return Appointment{}, fmt.Errorf("booking: book: %w", err)
-	}
-	if err := m.scheduleFollowUps(ctx, tx, a, it.Settings, now); err != nil {
-		return Appointment{}, err
 	}
 	return a, nil
 }
@@ -259,11 +273,6 @@ func (m *Module) Cancel(ctx context.Context, tx *tenants.Tx, cal *calendar.Calen
 		if _, err := tx.Exec(ctx, `UPDATE booking_day_counts SET booked = booked - 1 WHERE item_id = $1 AND day = $2 AND booked > 0`,
 			a.ItemID, dayStart(a.SlotStart, cal.Location()).Format(time.DateOnly)); err != nil {
 			return Appointment{}, fmt.Errorf("booking: free the place: %w", err)
-		}
-	}
-	for _, t := range []string{TaskRemind, TaskNoShow} {
-		if err := tenants.CancelTask(ctx, tx, t, a.ID.String()); err != nil && !errors.Is(err, tenants.ErrNotPending) {
-			return Appointment{}, err
 		}
 	}
 	return a, nil

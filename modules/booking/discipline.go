@@ -63,23 +63,27 @@ const blacklisted = "您已被列入预约黑名单 (you are on the booking blac
 
 // checkStanding refuses a citizen who is blacklisted or barred at now.
 func checkStanding(ctx context.Context, q tenants.Querier, citizen uuid.UUID, now time.Time) error {
-	var list *string
-	var reason *string
+	var list, reason *string
 	var until *time.Time
 	err := q.QueryRow(ctx, `SELECT (SELECT list::text FROM booking_list_entries WHERE citizen_id = $1),
-			b.reason, b.ends_at
-		FROM (SELECT 1) one LEFT JOIN LATERAL (
-			SELECT reason, ends_at FROM booking_bars WHERE citizen_id = $1 AND lifted_at IS NULL AND starts_at <= $2 AND ends_at > $2
-			ORDER BY ends_at DESC LIMIT 1) b ON true`, citizen, now).Scan(&list, &reason, &until)
+			(SELECT reason FROM booking_bars WHERE citizen_id = $1 AND lifted_at IS NULL AND starts_at <= $2 AND ends_at > $2 ORDER BY ends_at DESC LIMIT 1),
+			(SELECT max(ends_at) FROM booking_bars WHERE citizen_id = $1 AND lifted_at IS NULL AND starts_at <= $2 AND ends_at > $2)`,
+		citizen, now).Scan(&list, &reason, &until)
 	if err != nil {
 		return fmt.Errorf("booking: standing: %w", err)
 	}
+	return refusal(list, reason, until)
+}
+
+// refusal is why a citizen on list, barred for reason until, cannot book;
+// nil when they can.
+func refusal(list, reason *string, until *time.Time) error {
 	switch {
 	case list != nil && *list == "white":
 		return nil
 	case list != nil && *list == "black":
 		return problem.Forbidden(blacklisted)
-	case until != nil:
+	case until != nil && reason != nil:
 		return problem.Forbidden(fmt.Sprintf("您因违约被暂停预约至 %s：%s；可提出申诉 (barred from booking until %s: %s; you may appeal)",
 			until.Format(time.RFC3339), *reason, until.Format(time.RFC3339), *reason))
 	}

@@ -35,8 +35,27 @@ type period struct{ opens, closes int }
 // errNoItem is loadItem's answer for an item the tenant does not have.
 var errNoItem = errors.New("booking: no such item")
 
-// loadItem reads an item, its rules and its hall's hours in one round trip.
-func loadItem(ctx context.Context, q tenants.Querier, id uuid.UUID) (item, error) {
+// itemSQL reads an item ($1), its rules and its hall's hours in one
+// statement; scanItem reads its row.
+const itemSQL = `SELECT i.id, i.name, i.department_id, d.hall_id, h.name,
+		i.bookable AND i.active AND d.active AND h.active, i.real_name,
+		(SELECT settings FROM tenant_modules WHERE module = 'booking'),
+		ri.slot_minutes, ri.capacity, ri.days_ahead, ri.min_notice_minutes, ri.daily_quota, ri.cancel_minutes_before, ri.working_days_only, ri.real_name_level,
+		rd.slot_minutes, rd.capacity, rd.days_ahead, rd.min_notice_minutes, rd.daily_quota, rd.cancel_minutes_before, rd.working_days_only, rd.real_name_level,
+		coalesce(hh.weekdays, '{}'), coalesce(hh.opens, '{}'), coalesce(hh.closes, '{}')
+	FROM catalog_items i
+	JOIN catalog_departments d ON d.id = i.department_id
+	JOIN catalog_halls h ON h.id = d.hall_id
+	LEFT JOIN booking_rules ri ON ri.item_id = i.id
+	LEFT JOIN booking_rules rd ON rd.department_id = i.department_id AND rd.item_id IS NULL
+	LEFT JOIN LATERAL (
+		SELECT array_agg(weekday::int ORDER BY weekday, opens) AS weekdays,
+			array_agg(extract(epoch FROM opens)::int ORDER BY weekday, opens) AS opens,
+			array_agg(extract(epoch FROM closes)::int ORDER BY weekday, opens) AS closes
+		FROM catalog_hall_hours WHERE hall_id = d.hall_id) hh ON true
+	WHERE i.id = $1`
+
+func scanItem(row pgx.Row) (item, error) {
 	var (
 		it                   item
 		realName             bool
@@ -44,23 +63,7 @@ func loadItem(ctx context.Context, q tenants.Querier, id uuid.UUID) (item, error
 		ri, rd               Rule
 		weekdays, opens, cls []int32
 	)
-	err := q.QueryRow(ctx, `SELECT i.id, i.name, i.department_id, d.hall_id, h.name,
-			i.bookable AND i.active AND d.active AND h.active, i.real_name,
-			(SELECT settings FROM tenant_modules WHERE module = 'booking'),
-			ri.slot_minutes, ri.capacity, ri.days_ahead, ri.min_notice_minutes, ri.daily_quota, ri.cancel_minutes_before, ri.working_days_only, ri.real_name_level,
-			rd.slot_minutes, rd.capacity, rd.days_ahead, rd.min_notice_minutes, rd.daily_quota, rd.cancel_minutes_before, rd.working_days_only, rd.real_name_level,
-			coalesce(hh.weekdays, '{}'), coalesce(hh.opens, '{}'), coalesce(hh.closes, '{}')
-		FROM catalog_items i
-		JOIN catalog_departments d ON d.id = i.department_id
-		JOIN catalog_halls h ON h.id = d.hall_id
-		LEFT JOIN booking_rules ri ON ri.item_id = i.id
-		LEFT JOIN booking_rules rd ON rd.department_id = i.department_id AND rd.item_id IS NULL
-		LEFT JOIN LATERAL (
-			SELECT array_agg(weekday::int ORDER BY weekday, opens) AS weekdays,
-				array_agg(extract(epoch FROM opens)::int ORDER BY weekday, opens) AS opens,
-				array_agg(extract(epoch FROM closes)::int ORDER BY weekday, opens) AS closes
-			FROM catalog_hall_hours WHERE hall_id = d.hall_id) hh ON true
-		WHERE i.id = $1`, id).Scan(&it.ID, &it.Name, &it.DepartmentID, &it.HallID, &it.HallName, &it.Bookable, &realName, &raw,
+	err := row.Scan(&it.ID, &it.Name, &it.DepartmentID, &it.HallID, &it.HallName, &it.Bookable, &realName, &raw,
 		&ri.SlotMinutes, &ri.Capacity, &ri.DaysAhead, &ri.MinNoticeMinutes, &ri.DailyQuota, &ri.CancelMinutesBefore, &ri.WorkingDaysOnly, &ri.RealNameLevel,
 		&rd.SlotMinutes, &rd.Capacity, &rd.DaysAhead, &rd.MinNoticeMinutes, &rd.DailyQuota, &rd.CancelMinutesBefore, &rd.WorkingDaysOnly, &rd.RealNameLevel,
 		&weekdays, &opens, &cls)
@@ -68,7 +71,7 @@ func loadItem(ctx context.Context, q tenants.Querier, id uuid.UUID) (item, error
 		return item{}, errNoItem
 	}
 	if err != nil {
-		return item{}, fmt.Errorf("booking: item %s: %w", id, err)
+		return item{}, fmt.Errorf("booking: item: %w", err)
 	}
 	if it.Settings, err = parseSettings(raw); err != nil {
 		return item{}, err
@@ -78,6 +81,11 @@ func loadItem(ctx context.Context, q tenants.Querier, id uuid.UUID) (item, error
 		it.hours[wd] = append(it.hours[wd], period{int(opens[i]), int(cls[i])})
 	}
 	return it, nil
+}
+
+// loadItem reads an item, its rules and its hall's hours in one round trip.
+func loadItem(ctx context.Context, q tenants.Querier, id uuid.UUID) (item, error) {
+	return scanItem(q.QueryRow(ctx, itemSQL, id))
 }
 
 // Slot is one bookable time of an item.

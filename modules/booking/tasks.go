@@ -2,7 +2,6 @@ package booking
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -12,69 +11,38 @@ import (
 
 	"yamen/modules"
 	"yamen/modules/messages"
-	"yamen/problem"
 	"yamen/tenants"
 )
 
-// The booking module's tasks.
-const (
-	// TaskRemind sends the reminder of one appointment (办事提醒).
-	TaskRemind = "booking:remind"
-	// TaskNoShow marks one appointment a no-show if it is still booked
-	// once its slot and the grace are over.
-	TaskNoShow = "booking:no_show"
-	// TaskSweep marks every such appointment of a tenant: the schedule's
-	// catch-all for a per-appointment task that was lost or late.
-	TaskSweep = "booking:sweep"
-)
+// TaskSweep is the booking module's periodic work in a tenant: it marks
+// the appointments nobody came to (no-shows, which may bar their
+// citizens) and sends the reminders that fall due. Both are sweeps rather
+// than a task per appointment, so a booking writes nothing to the outbox
+// (whose NOTIFY would serialize every booking's commit); a sweep late or
+// run twice does the same once.
+const TaskSweep = "booking:sweep"
 
-// AppointmentPayload names one appointment.
-type AppointmentPayload struct {
-	AppointmentID uuid.UUID `json:"appointment_id"`
-}
+// SweepEvery is how often the sweep runs: a no-show is marked and a
+// reminder sent at most this late.
+const SweepEvery = 5 * time.Minute
 
 // ReminderTemplate is the code of the messages template reminders use
 // when the tenant has one (会话管理: the tenant sets the text); its
 // variables are name, item, hall and time.
 const ReminderTemplate = "booking.reminder"
 
-// scheduleFollowUps enqueues the appointment's reminder and its no-show
-// check, each deduplicated by the appointment.
-func (m *Module) scheduleFollowUps(ctx context.Context, tx *tenants.Tx, a Appointment, s Settings, now time.Time) error {
-	key := a.ID.String()
-	if s.RemindHoursBefore > 0 {
-		if at := a.SlotStart.Add(-time.Duration(s.RemindHoursBefore) * time.Hour); at.After(now) {
-			if _, err := tenants.Enqueue(ctx, tx, tenants.Task{Type: TaskRemind, Payload: AppointmentPayload{a.ID}, RunAt: at, DedupeKey: key}); err != nil {
-				return err
-			}
-		}
-	}
-	at := a.SlotEnd.Add(time.Duration(s.NoShowGraceMinutes)*time.Minute + time.Second)
-	_, err := tenants.Enqueue(ctx, tx, tenants.Task{Type: TaskNoShow, Payload: AppointmentPayload{a.ID}, RunAt: at, DedupeKey: key, Queue: tenants.QueueLow})
-	return err
-}
+// remindBatch bounds the reminders one sweep sends; the next sends the rest.
+const remindBatch = 500
 
 // Tasks implements modules.TaskProvider.
 func (m *Module) Tasks() []modules.Task {
 	return []modules.Task{
-		{Type: TaskRemind, MaxRetry: 5, Handle: func(ctx context.Context, tx *tenants.Tx, payload []byte) error {
-			var p AppointmentPayload
-			if err := json.Unmarshal(payload, &p); err != nil {
-				return fmt.Errorf("booking: %s payload: %w", TaskRemind, err)
+		{Type: TaskSweep, Queue: tenants.QueueLow, MaxRetry: 1, Timeout: 2 * time.Minute, Handle: func(ctx context.Context, tx *tenants.Tx, _ []byte) error {
+			now := m.now()
+			if _, err := MarkNoShows(ctx, tx, nil, now); err != nil {
+				return err
 			}
-			_, err := m.RemindIn(ctx, tx, p.AppointmentID)
-			return err
-		}},
-		{Type: TaskNoShow, Queue: tenants.QueueLow, MaxRetry: 5, Handle: func(ctx context.Context, tx *tenants.Tx, payload []byte) error {
-			var p AppointmentPayload
-			if err := json.Unmarshal(payload, &p); err != nil {
-				return fmt.Errorf("booking: %s payload: %w", TaskNoShow, err)
-			}
-			_, err := MarkNoShows(ctx, tx, &p.AppointmentID, m.now())
-			return err
-		}},
-		{Type: TaskSweep, Queue: tenants.QueueLow, MaxRetry: 1, Handle: func(ctx context.Context, tx *tenants.Tx, _ []byte) error {
-			_, err := MarkNoShows(ctx, tx, nil, m.now())
+			_, err := m.RemindDue(ctx, tx, now)
 			return err
 		}},
 	}
@@ -85,19 +53,55 @@ func (m *Module) Schedules() []modules.Schedule {
 	return []modules.Schedule{{Task: TaskSweep, Cron: "@every 5m", Payload: struct{}{}}}
 }
 
+// RemindDue sends the reminders due at now: booked appointments not yet
+// reminded whose slot starts within the tenant's RemindHoursBefore. It
+// says how many it sent.
+func (m *Module) RemindDue(ctx context.Context, tx *tenants.Tx, now time.Time) (int, error) {
+	s, err := LoadSettings(ctx, tx)
+	if err != nil || s.RemindHoursBefore == 0 {
+		return 0, err
+	}
+	rows, err := tx.Query(ctx, `SELECT id FROM booking_appointments WHERE status = 'booked' AND reminded_at IS NULL AND slot_start > $1 AND slot_start <= $2
+		ORDER BY slot_start LIMIT $3`, now, now.Add(time.Duration(s.RemindHoursBefore)*time.Hour), remindBatch)
+	if err != nil {
+		return 0, fmt.Errorf("booking: reminders: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
+		return 0, fmt.Errorf("booking: reminders: %w", err)
+	}
+	n := 0
+	for _, id := range ids {
+		sent, err := m.RemindIn(ctx, tx, id)
+		if err != nil {
+			return n, err
+		}
+		if sent {
+			n++
+		}
+	}
+	return n, nil
+}
+
 // RemindIn sends the appointment's reminder through the message centre
-// if it is still booked; it reports whether it sent one. The reminder's
+// if it is still booked and not reminded yet; it reports whether it sent
+// one. The reminder's
 // message carries the appointment as its idempotency key, so a task run
 // twice sends once.
 func (m *Module) RemindIn(ctx context.Context, tx *tenants.Tx, id uuid.UUID) (bool, error) {
+	var reminded bool
+	err := tx.QueryRow(ctx, "SELECT reminded_at IS NOT NULL FROM booking_appointments WHERE id = $1 FOR UPDATE", id).Scan(&reminded)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("booking: reminder: %w", err)
+	}
 	a, err := getAppointment(ctx, tx, id, false)
 	if err != nil {
-		if _, ok := problem.As(err); ok {
-			return false, nil // gone: nothing to remind of
-		}
 		return false, err
 	}
-	if a.Status != "booked" {
+	if a.Status != "booked" || reminded {
 		return false, nil
 	}
 	if m.msgs == nil {
@@ -122,6 +126,9 @@ func (m *Module) RemindIn(ctx context.Context, tx *tenants.Tx, id uuid.UUID) (bo
 	}
 	if _, err := m.msgs.SendIn(ctx, tx, send, "booking.reminder:"+a.ID.String()); err != nil {
 		return false, err
+	}
+	if _, err := tx.Exec(ctx, "UPDATE booking_appointments SET reminded_at = now() WHERE id = $1", a.ID); err != nil {
+		return false, fmt.Errorf("booking: reminded: %w", err)
 	}
 	return true, nil
 }

@@ -205,3 +205,50 @@ func requireProblemLocations(t testing.TB, r reply) []string {
 	require.Equal(t, http.StatusUnprocessableEntity, r.status, string(r.body))
 	return r.locations(t)
 }
+
+// A barred citizen sees why and until when, appeals, and books again once
+// staff with booking:appeals uphold the appeal.
+func TestBookingBarAndAppealOverHTTP(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	tn, admin := b.tenant(t, tenants.KindAffairsHall)
+	base := "/v1/t/" + tn.Slug + "/booking"
+	item := b.bookableItem(t, tn, false)
+	r := b.do(t, "PUT", base+"/rules/items/"+item, admin, map[string]any{"min_notice_minutes": 0, "working_days_only": false, "days_ahead": 2})
+	require.Equal(t, http.StatusOK, r.status, string(r.body))
+	slot := b.send(t, "GET", base+"/items/"+item+"/slots", nil).json(t)["slots"].([]any)[0].(map[string]any)["start"]
+	id, token := citizenAccount(t, "周九", booking.LevelRealName)
+	until := time.Now().Add(72 * time.Hour).Truncate(time.Second)
+	var bar uuid.UUID
+	require.NoError(t, b.db.Tx(context.Background(), tn.ID, "system", func(tx *tenants.Tx) error {
+		return tx.QueryRow(context.Background(), `INSERT INTO booking_bars (tenant_id, citizen_id, reason, ends_at) VALUES (current_tenant(), $1, '30 天内 3 次预约未到', $2) RETURNING id`,
+			id, until).Scan(&bar)
+	}))
+
+	p := requireProblem(t, b.doSession(t, "POST", base+"/appointments", token, map[string]any{"item_id": item, "slot_start": slot}), http.StatusForbidden)
+	require.Contains(t, p["detail"], "30 天内 3 次预约未到")
+	r = b.doSession(t, "GET", base+"/standing", token, nil)
+	st := r.json(t)
+	require.Equal(t, false, st["can_book"])
+	got, err := time.Parse(time.RFC3339, st["until"].(string))
+	require.NoError(t, err)
+	require.True(t, until.Equal(got))
+
+	require.Equal(t, []string{"body.reason"}, requireProblemLocations(t, b.doSession(t, "POST", base+"/appeals", token, map[string]any{"bar_id": bar, "reason": ""})))
+	r = b.doSession(t, "POST", base+"/appeals", token, map[string]any{"bar_id": bar, "reason": "那天在医院 𠀀"})
+	require.Equal(t, http.StatusCreated, r.status, string(r.body))
+	appeal := r.json(t)["id"].(string)
+
+	reader := b.key(t, tn, "booking:read")
+	requireProblem(t, b.do(t, "POST", base+"/appeals/"+appeal+"/decide", reader, map[string]any{"uphold": true, "note": "x"}), http.StatusForbidden)
+	r = b.do(t, "GET", base+"/appeals?status=pending", admin, nil)
+	require.Equal(t, http.StatusOK, r.status, string(r.body))
+	require.Len(t, r.list(t), 1)
+	r = b.do(t, "POST", base+"/appeals/"+appeal+"/decide", admin, map[string]any{"uphold": true, "note": "情况属实，解除暂停"})
+	require.Equal(t, http.StatusOK, r.status, string(r.body))
+	require.Equal(t, "upheld", r.json(t)["status"])
+	requireProblem(t, b.do(t, "POST", base+"/appeals/"+appeal+"/decide", admin, map[string]any{"uphold": false, "note": "x"}), http.StatusConflict)
+
+	r = b.doSession(t, "POST", base+"/appointments", token, map[string]any{"item_id": item, "slot_start": slot})
+	require.Equal(t, http.StatusCreated, r.status, string(r.body))
+}

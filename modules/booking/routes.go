@@ -120,7 +120,7 @@ type Pass struct {
 }
 
 type meInput struct {
-	Limit int `query:"limit" required:"false" minimum:"1" maximum:"200" default:"50" doc:"每个租户最多返回条数 (at most this many per tenant)"`
+	Limit int `query:"limit" required:"false" minimum:"1" maximum:"200" default:"50" doc:"最多返回条数，最新的时段在前 (at most this many, newest slot first)"`
 }
 
 func parties(ctx context.Context) (tenants.Tenant, tenants.Subject, error) {
@@ -424,17 +424,16 @@ func (m *Module) Routes(r *modules.Router) {
 	})
 }
 
-// maxTenantsForMe bounds how many tenants GET /v1/me/appointments looks in.
-const maxTenantsForMe = 500
-
-// ListMine returns the citizen's appointments across the jurisdiction's
-// active tenants with booking enabled, each read under its tenant's RLS.
+// ListMine returns the citizen's newest appointments, at most limit,
+// across the jurisdiction's active tenants with booking enabled. Each
+// tenant's appointments are behind its own row level security, so each is
+// asked in turn, for at most limit rows.
 func (m *Module) ListMine(ctx context.Context, citizen uuid.UUID, limit int) ([]Appointment, error) {
 	subject := (tenants.Subject{Kind: tenants.SubjectCitizen, ID: citizen}).String()
 	out := []Appointment{}
 	after := ""
-	for seen := 0; seen < maxTenantsForMe; {
-		ts, err := m.db.ListTenants(ctx, tenants.TenantFilter{Status: string(tenants.StatusActive), After: after, Limit: 100})
+	for {
+		ts, err := m.db.ListTenants(ctx, tenants.TenantFilter{Status: string(tenants.StatusActive), After: after, Limit: 500})
 		if err != nil {
 			return nil, err
 		}
@@ -449,12 +448,14 @@ func (m *Module) ListMine(ctx context.Context, citizen uuid.UUID, limit int) ([]
 			}
 			out = append(out, as...)
 		}
-		seen += len(ts)
-		if len(ts) < 100 {
+		if len(ts) < 500 {
 			break
 		}
 		after = ts[len(ts)-1].Slug
 	}
 	slices.SortFunc(out, func(a, b Appointment) int { return b.SlotStart.Compare(a.SlotStart) })
+	if len(out) > limit {
+		out = out[:limit]
+	}
 	return out, nil
 }

@@ -103,3 +103,31 @@ func BenchmarkBook64(b *testing.B) {
 		b.ReportMetric(percentile(all, 99), "p99-ms")
 	}
 }
+
+// BenchmarkEmptyTx64 is the floor BenchmarkBook64 stands on: a tenant
+// transaction of one trivial statement, 64 at a time, on the same pool.
+func BenchmarkEmptyTx64(b *testing.B) {
+	f := setup(b)
+	ctx := context.Background()
+	db, err := tenants.Open(ctx, os.Getenv("YAMEN_DATABASE_URL")+"&pool_max_conns=64")
+	require.NoError(b, err)
+	defer db.Close()
+	b.SetParallelism((64 + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+	begin := time.Now()
+	var n atomic.Int64
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			err := db.Tx(ctx, f.tn.ID, "system", func(tx *tenants.Tx) error {
+				_, err := tx.Exec(ctx, "SELECT 1")
+				return err
+			})
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			n.Add(1)
+		}
+	})
+	b.ReportMetric(float64(n.Load())/time.Since(begin).Seconds(), "tx/s")
+}

@@ -310,6 +310,24 @@ func TestCancellationLimit(t *testing.T) {
 	requireStatus(t, err, http.StatusNotFound)
 }
 
+// An item's daily quota closes every slot of the day once reached.
+func TestDailyQuota(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	f.rule(t, booking.TargetItem, f.item, booking.Rule{DailyQuota: new(2)})
+	for _, h := range []int{9, 10} {
+		_, err := f.book(t, citizen(), f.item, at(9, 25, h, 0), wednesday, "")
+		require.NoError(t, err)
+	}
+	_, err := f.book(t, citizen(), f.item, at(9, 25, 11, 0), wednesday, "")
+	p := requireStatus(t, err, http.StatusConflict)
+	require.Contains(t, p.Detail, "当日预约已满")
+	for _, s := range f.slots(t, at(9, 25, 0, 0), at(9, 25, 23, 59), wednesday) {
+		require.Zero(t, s.Remaining, s.Start)
+	}
+	require.Equal(t, 2, f.slots(t, at(9, 26, 0, 0), at(9, 26, 23, 59), wednesday)[0].Remaining, "the next day is open, up to its quota")
+}
+
 // A citizen holds at most the active-booking limit at once.
 func TestActiveBookingLimit(t *testing.T) {
 	t.Parallel()
@@ -377,7 +395,7 @@ func TestNoShowsBarUntilExpiry(t *testing.T) {
 func (f *fixture) markNoShows(t testing.TB, now time.Time, want int, msg string) {
 	t.Helper()
 	f.tx(t, func(tx *tenants.Tx) {
-		n, err := booking.MarkNoShows(context.Background(), tx, nil, now)
+		n, err := booking.MarkNoShows(context.Background(), tx, now)
 		require.NoError(t, err)
 		require.Equal(t, want, n, msg)
 	})

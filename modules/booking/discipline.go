@@ -139,10 +139,10 @@ func listBars(ctx context.Context, q tenants.Querier, citizen uuid.UUID) ([]Bar,
 }
 
 // MarkNoShows turns booked appointments whose slot ended more than the
-// grace ago into no-shows — all of them, or only the one given — records a
-// violation for each, and bars the citizens who reached the violation
-// limit. It is idempotent: an appointment is marked once.
-func MarkNoShows(ctx context.Context, tx *tenants.Tx, only *uuid.UUID, now time.Time) (int, error) {
+// grace ago into no-shows, records a violation for each, and bars the
+// citizens who reached the violation limit. It is idempotent: an
+// appointment is marked once.
+func MarkNoShows(ctx context.Context, tx *tenants.Tx, now time.Time) (int, error) {
 	s, err := LoadSettings(ctx, tx)
 	if err != nil {
 		return 0, err
@@ -150,12 +150,12 @@ func MarkNoShows(ctx context.Context, tx *tenants.Tx, only *uuid.UUID, now time.
 	cutoff := now.Add(-time.Duration(s.NoShowGraceMinutes) * time.Minute)
 	rows, err := tx.Query(ctx, `WITH missed AS (
 			UPDATE booking_appointments SET status = 'no_show', updated_at = now()
-			WHERE status = 'booked' AND slot_end <= $1 AND ($2::uuid IS NULL OR id = $2)
+			WHERE status = 'booked' AND slot_end <= $1
 			RETURNING id, citizen_id)
 		INSERT INTO booking_violations (tenant_id, citizen_id, appointment_id, occurred_at)
-		SELECT current_tenant(), citizen_id, id, $3 FROM missed
+		SELECT current_tenant(), citizen_id, id, $2 FROM missed
 		ON CONFLICT (tenant_id, appointment_id) DO NOTHING
-		RETURNING citizen_id`, cutoff, only, now)
+		RETURNING citizen_id`, cutoff, now)
 	if err != nil {
 		return 0, fmt.Errorf("booking: no-shows: %w", err)
 	}

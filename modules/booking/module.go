@@ -54,7 +54,7 @@ type Settings struct {
 	ViolationWindowDays int      `json:"violation_window_days" required:"false" minimum:"1" maximum:"365" default:"30" doc:"违约次数的统计周期（天） (window, in days, in which no-shows are counted)"`
 	BarDays             int      `json:"bar_days" required:"false" minimum:"1" maximum:"365" default:"30" doc:"违约惩戒：暂停预约资格的天数 (days a barred person cannot book)"`
 	RemindHoursBefore   int      `json:"remind_hours_before" required:"false" minimum:"0" maximum:"72" default:"24" doc:"在预约时段开始前多少小时发送办事提醒，0 为不提醒 (hours before the slot to send a reminder, 0 = none)"`
-	RemindChannels      []string `json:"remind_channels" required:"false" enum:"in_app,sms,email" uniqueItems:"true" maxItems:"3" default:"sms" doc:"预约提醒的推送渠道 (channels reminders are sent on)"`
+	RemindChannels      []string `json:"remind_channels" required:"false" enum:"sms" uniqueItems:"true" maxItems:"1" default:"sms" doc:"预约提醒的推送渠道；居民只有手机号，目前为短信 (channels reminders are sent on; citizens give only a phone number, so SMS for now)"`
 }
 
 // defaultSettings are the defaults the struct tags declare.

@@ -39,7 +39,7 @@ func (m *Module) Tasks() []modules.Task {
 	return []modules.Task{
 		{Type: TaskSweep, Queue: tenants.QueueLow, MaxRetry: 1, Timeout: 2 * time.Minute, Handle: func(ctx context.Context, tx *tenants.Tx, _ []byte) error {
 			now := m.now()
-			if _, err := MarkNoShows(ctx, tx, nil, now); err != nil {
+			if _, err := MarkNoShows(ctx, tx, now); err != nil {
 				return err
 			}
 			_, err := m.RemindDue(ctx, tx, now)

@@ -599,4 +599,9 @@ func TestReminderThroughMessageCentre(t *testing.T) {
 	require.Contains(t, body, "2031-09-26 10:00")
 	require.Contains(t, body, "身份证换领 𠀀䶮")
 	require.Equal(t, 1, f.count(t, "SELECT count(*) FROM outbox WHERE task_type = 'messages:deliver'"))
+
+	// The worker runs the sweep through the module's task.
+	tasks := f.m.Tasks()
+	require.Equal(t, booking.TaskSweep, tasks[0].Type)
+	f.tx(t, func(tx *tenants.Tx) { require.NoError(t, tasks[0].Handle(ctx, tx, []byte("{}"))) })
 }

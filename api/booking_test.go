@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -251,4 +252,63 @@ func TestBookingBarAndAppealOverHTTP(t *testing.T) {
 
 	r = b.doSession(t, "POST", base+"/appointments", token, map[string]any{"item_id": item, "slot_start": slot})
 	require.Equal(t, http.StatusCreated, r.status, string(r.body))
+}
+
+// 200 signed-in citizens booking the last 5 places of one slot at once,
+// over HTTP: exactly 5 get 201, the other 195 a 409 that says the slot is
+// full, and the slot is not oversold.
+func TestBookingLastPlacesUnderConcurrencyOverHTTP(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	tn, admin := b.tenant(t, tenants.KindAffairsHall)
+	base := "/v1/t/" + tn.Slug + "/booking"
+	item := b.bookableItem(t, tn, false)
+	r := b.do(t, "PUT", base+"/rules/items/"+item, admin, map[string]any{"capacity": 7, "min_notice_minutes": 0, "working_days_only": false, "days_ahead": 2})
+	require.Equal(t, http.StatusOK, r.status, string(r.body))
+	slot := b.send(t, "GET", base+"/items/"+item+"/slots", nil).json(t)["slots"].([]any)[1].(map[string]any)["start"]
+	body := map[string]any{"item_id": item, "slot_start": slot}
+
+	const citizens = 202
+	tokens := make([]string, citizens)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 16)
+	for i := range tokens {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			_, tokens[i] = citizenAccount(t, fmt.Sprintf("居民%d", i), booking.LevelRealName)
+		})
+	}
+	wg.Wait()
+	// Two places go first, leaving the last five.
+	for _, tok := range tokens[:2] {
+		require.Equal(t, http.StatusCreated, b.doSession(t, "POST", base+"/appointments", tok, body).status)
+	}
+	statuses := make([]int, citizens-2)
+	details := make([]string, citizens-2)
+	start := make(chan struct{})
+	for i, tok := range tokens[2:] {
+		wg.Go(func() {
+			<-start
+			r := b.doSession(t, "POST", base+"/appointments", tok, body)
+			statuses[i] = r.status
+			if r.status == http.StatusConflict {
+				details[i] = r.json(t)["detail"].(string)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	count := map[int]int{}
+	for i, s := range statuses {
+		count[s]++
+		if s == http.StatusConflict {
+			require.Contains(t, details[i], "该时段已约满")
+		}
+	}
+	require.Equal(t, map[int]int{http.StatusCreated: 5, http.StatusConflict: 195}, count)
+	left := b.send(t, "GET", base+"/items/"+item+"/slots", nil).json(t)["slots"].([]any)[1].(map[string]any)["remaining"]
+	require.EqualValues(t, 0, left)
+	r = b.do(t, "GET", base+"/appointments?status=booked", admin, nil)
+	require.Len(t, r.list(t), 7)
 }

@@ -6,6 +6,12 @@
 # input.action   "<namespace>:<verb>", e.g. "clues:adopt"
 # input.resource optional facts about the target: {module: {entitled}, grant: [...]}
 # input.fields   optional fields the response carries that may be masked
+#
+# Every request that misses the decision cache evaluates this, so it is
+# written for OPA's evaluator: what several rules look up is a complete rule,
+# built once per decision and cached (a partial set looked up by key runs its
+# bodies again for every key), and the scope and masks of a refused action
+# are not worked out (it sees nothing).
 package yamen.authz
 
 # --- operation permissions -------------------------------------------------
@@ -21,10 +27,8 @@ action_wildcard := concat(":", [action_ns, "*"])
 action_grants := {"*", input.action, action_wildcard}
 
 # Every permission the subject holds: a key's scopes, the union of its
-# roles' permissions. Built once per decision; the rules below look it up.
-held contains p if some p in input.subject.scopes
-
-held contains p if {
+# roles' permissions.
+held := {p | some p in input.subject.scopes} | {p |
 	some role in input.subject.roles
 	some p in role.permissions
 }
@@ -57,7 +61,7 @@ public_kind if input.subject.kind == "citizen"
 
 public_kind if input.subject.kind == "intermediary"
 
-denied if some _ in deny
+denied if count(deny) > 0
 
 allow if {
 	staff_kind
@@ -67,7 +71,7 @@ allow if {
 
 allow if {
 	public_kind
-	input.action in public_actions[input.subject.kind]
+	public_action
 	not denied
 }
 
@@ -76,6 +80,8 @@ allow if {
 public_actions[kind] := {a | some a in data.yamen.modules[_].public_actions[kind]} if {
 	some kind in {"citizen", "intermediary"}
 }
+
+public_action if input.action in public_actions[input.subject.kind]
 
 # Seed 000: 辅警 permissions follow their officer's but never include export.
 deny contains "辅警不得导出数据 (auxiliary police never export)" if {
@@ -121,7 +127,7 @@ reasons contains sprintf("缺少权限 %s (missing permission)", [input.action])
 
 reasons contains "该操作不对公众开放 (not open to citizens or intermediaries)" if {
 	public_kind
-	not input.action in public_actions[input.subject.kind]
+	not public_action
 }
 
 # --- data scope ---------------------------------------------------------------
@@ -136,10 +142,13 @@ scope_roles := input.subject.sponsor.roles if auxiliary
 scope_roles := input.subject.roles if not auxiliary
 
 # Only the roles that grant this action widen what it sees.
-acting_roles contains role if {
+acting_roles := [role |
 	some role in scope_roles
 	grants_action(role)
-}
+]
+
+# The kinds of scope the acting roles carry: all, org_subtree, org, self, custom.
+acting_scopes := {role.data_scope | some role in acting_roles}
 
 # Nobody else sees any row.
 default scope := {"all": false, "orgs": [], "subtrees": [], "self": ""}
@@ -149,48 +158,32 @@ scope := {"all": true, "orgs": [], "subtrees": [], "self": ""} if input.subject.
 
 scope := {"all": true, "orgs": [], "subtrees": [], "self": ""} if {
 	input.subject.kind == "member"
-	some role in acting_roles
-	role.data_scope == "all"
+	any_all
 }
 
 scope := {
 	"all": false,
-	"orgs": sort([o | some o in scope_orgs]),
-	"subtrees": sort([o | some o in scope_subtrees]),
+	"orgs": sort(scope_orgs),
+	"subtrees": sort(scope_subtrees),
 	"self": scope_self,
 } if {
 	input.subject.kind == "member"
 	not any_all
 }
 
-any_all if {
-	some role in acting_roles
-	role.data_scope == "all"
-}
+any_all if acting_scopes.all
 
-scope_orgs contains scope_holder.org.id if {
-	some role in acting_roles
-	role.data_scope == "org"
-}
-
-scope_orgs contains o if {
+scope_orgs := {scope_holder.org.id | acting_scopes.org} | {o |
 	some role in acting_roles
 	role.data_scope == "custom"
 	some o in role.scope_org_ids
 }
 
-scope_subtrees contains scope_holder.org.id if {
-	some role in acting_roles
-	role.data_scope == "org_subtree"
-}
+scope_subtrees := {scope_holder.org.id | acting_scopes.org_subtree}
 
 default scope_self := ""
 
-scope_self := scope_holder.id if {
-	some role in acting_roles
-	role.data_scope == "self"
-}
-
+scope_self := scope_holder.id if acting_scopes.self
 
 # --- field masks ---------------------------------------------------------------
 
@@ -205,9 +198,18 @@ masks contains f if some f in data.yamen.tenant[_].masks
 
 reads_restricted if holds(concat(":", [action_ns, "read_restricted"]))
 
+# The one answer a request gets. An allowed action has no reasons against it
+# (allow needs an empty deny and a grant); a refused one sees no rows.
 decision := {
-	"allow": allow,
+	"allow": true,
 	"scope": scope,
-	"masks": sort([m | some m in masks]),
-	"reasons": sort([r | some r in reasons]),
+	"masks": sort(masks),
+	"reasons": [],
+} if {
+	allow
+} else := {
+	"allow": false,
+	"scope": {"all": false, "orgs": [], "subtrees": [], "self": ""},
+	"masks": [],
+	"reasons": sort(reasons),
 }

@@ -18,13 +18,11 @@ package yamen.authz
 
 export_action if endswith(input.action, ":export")
 
-# The action's namespace wildcard ("units:*"), computed once per decision.
+# The action's namespace ("units").
 action_ns := split(input.action, ":")[0]
 
-action_wildcard := concat(":", [action_ns, "*"])
-
 # What grants the action: itself, its namespace's wildcard, or "*".
-action_grants := {"*", input.action, action_wildcard}
+action_grants := {"*", input.action, concat("", [split(input.action, ":")[0], ":*"])}
 
 # Every permission the subject holds: a key's scopes, the union of its
 # roles' permissions.
@@ -39,10 +37,7 @@ holds(p) if held[p]
 
 holds(p) if held[concat(":", [split(p, ":")[0], "*"])]
 
-holds_action if {
-	some g in action_grants
-	held[g]
-}
+holds_action if count(action_grants & held) > 0
 
 grants_action(role) if {
 	some p in role.permissions
@@ -64,13 +59,25 @@ public_kind if input.subject.kind == "intermediary"
 denied if count(deny) > 0
 
 allow if {
-	staff_kind
+	input.subject.kind == "member"
 	holds_action
 	not denied
 }
 
 allow if {
-	public_kind
+	input.subject.kind == "tenant_key"
+	holds_action
+	not denied
+}
+
+allow if {
+	input.subject.kind == "citizen"
+	public_action
+	not denied
+}
+
+allow if {
+	input.subject.kind == "intermediary"
 	public_action
 	not denied
 }
@@ -133,18 +140,16 @@ reasons contains "该操作不对公众开放 (not open to citizens or intermedi
 # --- data scope ---------------------------------------------------------------
 
 # Whose scope applies: an auxiliary sees exactly the sponsor's (seed 000).
-scope_holder := input.subject.sponsor if auxiliary
+scope_holder := input.subject.sponsor if auxiliary else := input.subject.member
 
-scope_holder := input.subject.member if not auxiliary
+scope_roles := input.subject.sponsor.roles if auxiliary else := input.subject.roles
 
-scope_roles := input.subject.sponsor.roles if auxiliary
-
-scope_roles := input.subject.roles if not auxiliary
-
-# Only the roles that grant this action widen what it sees.
+# Only the roles that grant this action widen what it sees (a role may be
+# listed once per permission that grants it).
 acting_roles := [role |
 	some role in scope_roles
-	grants_action(role)
+	some p in role.permissions
+	action_grants[p]
 ]
 
 # The kinds of scope the acting roles carry: all, org_subtree, org, self, custom.
@@ -156,34 +161,22 @@ default scope := {"all": false, "orgs": [], "subtrees": [], "self": ""}
 # Keys act for the whole tenant, within their scopes.
 scope := {"all": true, "orgs": [], "subtrees": [], "self": ""} if input.subject.kind == "tenant_key"
 
-scope := {"all": true, "orgs": [], "subtrees": [], "self": ""} if {
-	input.subject.kind == "member"
-	any_all
-}
+scope := member_scope if input.subject.kind == "member"
 
-scope := {
+member_scope := {"all": true, "orgs": [], "subtrees": [], "self": ""} if {
+	acting_scopes.all
+} else := {
 	"all": false,
-	"orgs": sort(scope_orgs),
-	"subtrees": sort(scope_subtrees),
+	"orgs": sort({scope_holder.org.id | acting_scopes.org} | {o |
+		some role in acting_roles
+		role.data_scope == "custom"
+		some o in role.scope_org_ids
+	}),
+	"subtrees": [scope_holder.org.id | acting_scopes.org_subtree],
 	"self": scope_self,
-} if {
-	input.subject.kind == "member"
-	not any_all
 }
 
-any_all if acting_scopes.all
-
-scope_orgs := {scope_holder.org.id | acting_scopes.org} | {o |
-	some role in acting_roles
-	role.data_scope == "custom"
-	some o in role.scope_org_ids
-}
-
-scope_subtrees := {scope_holder.org.id | acting_scopes.org_subtree}
-
-default scope_self := ""
-
-scope_self := scope_holder.id if acting_scopes.self
+scope_self := scope_holder.id if acting_scopes.self else := ""
 
 # --- field masks ---------------------------------------------------------------
 
@@ -196,7 +189,7 @@ masks contains f if {
 # ... and mask more.
 masks contains f if some f in data.yamen.tenant[_].masks
 
-reads_restricted if holds(concat(":", [action_ns, "read_restricted"]))
+reads_restricted if count(held & {"*", concat("", [action_ns, ":*"]), concat("", [action_ns, ":read_restricted"])}) > 0
 
 # The one answer a request gets. An allowed action has no reasons against it
 # (allow needs an empty deny and a grant); a refused one sees no rows.

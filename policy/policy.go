@@ -174,13 +174,13 @@ func (in Input) ast() ast.Value {
 		{keyScopes, stringArray(in.Subject.Scopes)},
 	}
 	if m := in.Subject.Member; m != nil {
-		subject = append(subject, [2]*ast.Term{keyMember, memberTerm(m, false)},
-			[2]*ast.Term{keyRoles, rolesTerm(m.Roles)})
+		roles := rolesTerm(m.Roles)
+		subject = append(subject, [2]*ast.Term{keyMember, memberTerm(m, roles)}, [2]*ast.Term{keyRoles, roles})
 	} else {
 		subject = append(subject, [2]*ast.Term{keyRoles, ast.ArrayTerm()})
 	}
 	if s := in.Subject.Sponsor; s != nil {
-		subject = append(subject, [2]*ast.Term{keySponsor, memberTerm(s, true)})
+		subject = append(subject, [2]*ast.Term{keySponsor, memberTerm(s, rolesTerm(s.Roles))})
 	}
 	resource := [][2]*ast.Term{{keyGrant, stringArray(in.Grant)}}
 	if in.ModuleEntitled != nil {
@@ -195,19 +195,16 @@ func (in Input) ast() ast.Value {
 	)
 }
 
-func memberTerm(m *Member, withRoles bool) *ast.Term {
-	kv := [][2]*ast.Term{
-		{keyID, ast.StringTerm(m.ID)},
-		{keyOrg, ast.ObjectTerm(
+func memberTerm(m *Member, roles *ast.Term) *ast.Term {
+	return ast.ObjectTerm(
+		[2]*ast.Term{keyID, ast.StringTerm(m.ID)},
+		[2]*ast.Term{keyOrg, ast.ObjectTerm(
 			[2]*ast.Term{keyID, ast.StringTerm(m.Org.ID)},
 			[2]*ast.Term{keyKind, ast.StringTerm(m.Org.Kind)},
 			[2]*ast.Term{keyDepth, ast.InternedTerm(m.Org.Depth)},
 		)},
-	}
-	if withRoles {
-		kv = append(kv, [2]*ast.Term{keyRoles, rolesTerm(m.Roles)})
-	}
-	return ast.ObjectTerm(kv...)
+		[2]*ast.Term{keyRoles, roles},
+	)
 }
 
 func rolesTerm(rs []Role) *ast.Term {

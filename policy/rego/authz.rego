@@ -45,19 +45,28 @@ auxiliary if input.subject.sponsor
 
 default allow := false
 
+# A member may when one of its roles grants the action; a key when one of
+# its scopes does.
 allow if {
 	input.subject.kind == "member"
-	some g in action_grants
-	held[g]
+	count(granting_roles) > 0
 	count(deny) == 0
 }
 
 allow if {
 	input.subject.kind == "tenant_key"
-	some g in action_grants
-	held[g]
+	some p in input.subject.scopes
+	action_grants[p]
 	count(deny) == 0
 }
+
+# The subject's roles that grant the action (a role is listed once per
+# permission of it that grants the action).
+granting_roles := [role |
+	some role in input.subject.roles
+	some p in role.permissions
+	action_grants[p]
+]
 
 allow if {
 	input.subject.kind == "citizen"
@@ -131,13 +140,13 @@ reasons contains "该操作不对公众开放 (not open to citizens or intermedi
 # Whose scope applies: an auxiliary sees exactly the sponsor's (seed 000).
 scope_holder := input.subject.sponsor if input.subject.sponsor else := input.subject.member
 
-# Only the roles that grant this action widen what it sees (a role is listed
-# once per permission of it that grants the action).
+# Only the roles that grant this action widen what it sees: the sponsor's
+# for an auxiliary, else the member's own.
 acting_roles := [role |
-	some role in scope_holder.roles
+	some role in input.subject.sponsor.roles
 	some p in role.permissions
 	action_grants[p]
-]
+] if input.subject.sponsor else := granting_roles
 
 # The kinds of scope the acting roles carry: all, org_subtree, org, self, custom.
 acting_scopes := {role.data_scope | some role in acting_roles}

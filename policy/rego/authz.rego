@@ -185,7 +185,11 @@ masks contains f if {
 # ... and mask more.
 masks contains f if some f in data.yamen.tenant[_].masks
 
-reads_restricted if holds(concat("", [split(input.action, ":")[0], ":read_restricted"]))
+reads_restricted if {
+	ns := split(input.action, ":")[0]
+	some g in {"*", concat("", [ns, ":*"]), concat("", [ns, ":read_restricted"])}
+	held[g]
+}
 
 # The one answer a request gets. An allowed action has no reasons against it
 # (allow needs an empty deny and a grant); a refused one sees no rows.

@@ -169,7 +169,7 @@ var (
 // reflection costs more than the evaluation itself.
 func (in Input) ast() ast.Value {
 	subject := [][2]*ast.Term{
-		{keyKind, ast.StringTerm(in.Subject.Kind)},
+		{keyKind, str(in.Subject.Kind)},
 		{keyID, ast.StringTerm(in.Subject.ID)},
 		{keyScopes, stringArray(in.Subject.Scopes)},
 	}
@@ -200,7 +200,7 @@ func memberTerm(m *Member, roles *ast.Term) *ast.Term {
 		[2]*ast.Term{keyID, ast.StringTerm(m.ID)},
 		[2]*ast.Term{keyOrg, ast.ObjectTerm(
 			[2]*ast.Term{keyID, ast.StringTerm(m.Org.ID)},
-			[2]*ast.Term{keyKind, ast.StringTerm(m.Org.Kind)},
+			[2]*ast.Term{keyKind, str(m.Org.Kind)},
 			[2]*ast.Term{keyDepth, ast.InternedTerm(m.Org.Depth)},
 		)},
 		[2]*ast.Term{keyRoles, roles},
@@ -211,21 +211,47 @@ func rolesTerm(rs []Role) *ast.Term {
 	terms := make([]*ast.Term, len(rs))
 	for i, r := range rs {
 		terms[i] = ast.ObjectTerm(
-			[2]*ast.Term{keyName, ast.StringTerm(r.Name)},
+			[2]*ast.Term{keyName, str(r.Name)},
 			[2]*ast.Term{keyPerms, stringArray(r.Permissions)},
-			[2]*ast.Term{keyDataScope, ast.StringTerm(r.DataScope)},
+			[2]*ast.Term{keyDataScope, str(r.DataScope)},
 			[2]*ast.Term{keyScopeOrgs, stringArray(r.ScopeOrgIDs)},
 		)
 	}
 	return ast.ArrayTerm(terms...)
 }
 
+// stringArray builds an array of strings with its element terms in one
+// allocation; an empty array is OPA's shared one.
 func stringArray(ss []string) *ast.Term {
+	if len(ss) == 0 {
+		return ast.InternedEmptyArray
+	}
+	slab := make([]ast.Term, len(ss))
 	terms := make([]*ast.Term, len(ss))
 	for i, s := range ss {
-		terms[i] = ast.StringTerm(s)
+		slab[i].Value = ast.String(s)
+		terms[i] = &slab[i]
 	}
 	return ast.ArrayTerm(terms...)
+}
+
+// known are the strings every decision repeats (subject and org kinds, data
+// scopes), built once.
+var known = func() map[string]*ast.Term {
+	m := map[string]*ast.Term{}
+	for _, s := range []string{"member", "tenant_key", "citizen", "intermediary", "system",
+		"all", "org_subtree", "org", "self", "custom", "",
+		"bureau", "branch", "station", "police_area", "center", "department", "window", "office", "team", "other"} {
+		m[s] = ast.StringTerm(s)
+	}
+	return m
+}()
+
+func str(s string) *ast.Term {
+	if t, ok := known[s]; ok {
+		return t
+	}
+	return ast.StringTerm(s)
 }
 
 func decode(v ast.Value) (Decision, error) {

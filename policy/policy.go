@@ -23,6 +23,8 @@ var baseRego embed.FS
 // Engine holds the prepared decision query.
 type Engine struct {
 	query rego.PreparedEvalQuery
+	// modules are the modules' rego, which a tenant's engine keeps.
+	modules []Module
 }
 
 // Module is extra rego a module contributes (package yamen.modules.<id>).
@@ -34,23 +36,22 @@ type Module struct {
 // New compiles the base policy with the modules' rego and prepares the one
 // query every request asks.
 func New(ctx context.Context, mods ...Module) (*Engine, error) {
-	var opts []func(*rego.Rego)
-	for _, m := range mods {
-		opts = append(opts, rego.Module(m.Name, m.Source))
-	}
-	return compile(ctx, opts...)
+	return compile(ctx, mods)
 }
 
-func compile(ctx context.Context, extra ...func(*rego.Rego)) (*Engine, error) {
+func compile(ctx context.Context, mods []Module, extra ...func(*rego.Rego)) (*Engine, error) {
 	opts := []func(*rego.Rego){rego.Query("data.yamen.authz.decision")}
 	for name, src := range baseSources() {
 		opts = append(opts, rego.Module(name, src))
+	}
+	for _, m := range mods {
+		opts = append(opts, rego.Module(m.Name, m.Source))
 	}
 	pq, err := rego.New(append(opts, extra...)...).PrepareForEval(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("policy: compile: %w", err)
 	}
-	return &Engine{query: pq}, nil
+	return &Engine{query: pq, modules: mods}, nil
 }
 
 // baseSources returns the embedded base policy by file name.

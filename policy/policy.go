@@ -117,7 +117,8 @@ type Input struct {
 	Fields []string
 }
 
-// Decision is the answer.
+// Decision is the answer. A refusal carries its reasons, a scope that sees
+// nothing and no masks; an allowance carries no reasons.
 type Decision struct {
 	Allow   bool
 	Scope   Scope

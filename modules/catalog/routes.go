@@ -36,6 +36,9 @@ type windowPath struct {
 	Window uuid.UUID `path:"window" doc:"办事窗口编号 (window id)"`
 }
 
+// The inputs with a body name their path parameters themselves: huma does
+// not look for them two embeddings deep.
+
 type body[T any] struct {
 	Body T
 }
@@ -53,12 +56,14 @@ type hallInput struct {
 }
 
 type hallUpdateInput struct {
-	hallPath
+	tenantPath
+	Hall uuid.UUID `path:"hall" doc:"办事网点编号 (hall id)"`
 	Body HallInput
 }
 
 type hoursInput struct {
-	hallPath
+	tenantPath
+	Hall uuid.UUID `path:"hall" doc:"办事网点编号 (hall id)"`
 	Body Hours
 }
 
@@ -73,7 +78,8 @@ type departmentInput struct {
 }
 
 type departmentUpdateInput struct {
-	departmentPath
+	tenantPath
+	Department uuid.UUID `path:"department" doc:"业务部门编号 (department id)"`
 	Body DepartmentInput
 }
 
@@ -88,7 +94,8 @@ type itemInput struct {
 }
 
 type itemUpdateInput struct {
-	itemPath
+	tenantPath
+	Item uuid.UUID `path:"item" doc:"服务事项编号 (item id)"`
 	Body ItemInput
 }
 
@@ -118,12 +125,14 @@ type windowInput struct {
 }
 
 type windowUpdateInput struct {
-	windowPath
+	tenantPath
+	Window uuid.UUID `path:"window" doc:"办事窗口编号 (window id)"`
 	Body WindowInput
 }
 
 type windowItemsInput struct {
-	windowPath
+	tenantPath
+	Window uuid.UUID `path:"window" doc:"办事窗口编号 (window id)"`
 	Body WindowItems
 }
 

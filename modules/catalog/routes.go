@@ -80,7 +80,7 @@ type departmentInput struct {
 type departmentUpdateInput struct {
 	tenantPath
 	Department uuid.UUID `path:"department" doc:"业务部门编号 (department id)"`
-	Body DepartmentInput
+	Body       DepartmentInput
 }
 
 type itemsInput struct {
@@ -127,13 +127,13 @@ type windowInput struct {
 type windowUpdateInput struct {
 	tenantPath
 	Window uuid.UUID `path:"window" doc:"办事窗口编号 (window id)"`
-	Body WindowInput
+	Body   WindowInput
 }
 
 type windowItemsInput struct {
 	tenantPath
 	Window uuid.UUID `path:"window" doc:"办事窗口编号 (window id)"`
-	Body WindowItems
+	Body   WindowItems
 }
 
 func parties(ctx context.Context) (tenants.Tenant, tenants.Subject, error) {

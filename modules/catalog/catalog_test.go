@@ -267,6 +267,15 @@ func TestHours(t *testing.T) {
 		})
 		return err
 	})
+	f.fails(t, http.StatusUnprocessableEntity, []string{"body.hours[1].opens", "body.hours[2].opens"}, func(tx *tenants.Tx) error {
+		_, err := catalog.SetHours(ctx, tx, f.hall.ID, []catalog.Period{
+			{Weekday: 4, Opens: "09:00", Closes: "17:00"},
+			{Weekday: 4, Opens: "10:00", Closes: "11:00"},
+			{Weekday: 4, Opens: "12:00", Closes: "13:00"}, // inside the first, after the second
+			{Weekday: 5, Opens: "12:00", Closes: "13:00"},
+		})
+		return err
+	})
 	r, err := f.db.Reader(f.tenant.ID, "anonymous")
 	require.NoError(t, err)
 	detail, err := catalog.GetHallDetail(ctx, r, f.hall.ID, true)

@@ -207,11 +207,19 @@ func checkHours(ps []Period) []problem.Field {
 		}
 		return pa.Opens < pb.Opens
 	})
+	// Each period is checked against the latest-closing one before it on
+	// its day, so a long period covering several short ones is caught.
 	for k := 1; k < len(idx); k++ {
-		prev, cur := ps[idx[k-1]], ps[idx[k]]
-		if prev.Weekday == cur.Weekday && cur.Opens < prev.Closes {
+		cur := ps[idx[k]]
+		var latest *Period
+		for j := k - 1; j >= 0 && ps[idx[j]].Weekday == cur.Weekday; j-- {
+			if p := ps[idx[j]]; latest == nil || p.Closes > latest.Closes {
+				latest = &p
+			}
+		}
+		if latest != nil && cur.Opens < latest.Closes {
 			fields = append(fields, problem.Field{Location: fmt.Sprintf("body.hours[%d].opens", idx[k]),
-				Message: fmt.Sprintf("与同日 %s–%s 的时段重叠 (overlaps the period %s–%s of the same day)", prev.Opens, prev.Closes, prev.Opens, prev.Closes), Value: cur.Opens})
+				Message: fmt.Sprintf("与同日 %s–%s 的时段重叠 (overlaps the period %s–%s of the same day)", latest.Opens, latest.Closes, latest.Opens, latest.Closes), Value: cur.Opens})
 		}
 	}
 	return fields

@@ -194,6 +194,11 @@ func TestCatalogValidation(t *testing.T) {
 		r = b.do(t, "POST", c.base+"/halls", c.key, map[string]any{"code": "x", "name": "x", "region_code": "990199"})
 		requireProblem(t, r, http.StatusUnprocessableEntity)
 		require.Equal(t, []string{"body.region_code"}, r.locations(t))
+		r = b.do(t, "POST", c.base+"/halls", c.key, map[string]any{"code": "nul", "name": "a\x00b", "region_code": tenanttest.CityCode})
+		requireProblem(t, r, http.StatusUnprocessableEntity)
+		r = b.do(t, "POST", c.base+"/items", c.key, map[string]any{"department_id": c.police, "code": "NUL-1", "name": "材料",
+			"materials": []map[string]any{{"name": "a\x00b", "copies": 1, "required": true}}})
+		requireProblem(t, r, http.StatusUnprocessableEntity)
 		r = b.do(t, "POST", c.base+"/halls", c.key, map[string]any{"code": "center", "name": "重名", "region_code": tenanttest.CityCode})
 		requireProblem(t, r, http.StatusConflict)
 		require.Equal(t, []string{"body.code"}, r.locations(t))

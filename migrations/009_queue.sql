@@ -1,1 +1,2 @@
 -- placeholder, replaced by the queue module
+SELECT 1;

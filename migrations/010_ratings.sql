@@ -79,6 +79,11 @@ ALTER TABLE rating_tags ENABLE ROW LEVEL SECURITY;
 ALTER TABLE rating_tags FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON rating_tags USING (tenant_id = current_tenant()) WITH CHECK (tenant_id = current_tenant());
 
+CREATE TYPE rating_case_source AS ENUM ('push', 'queue', 'import');
+-- how a case was handled
+CREATE TYPE rating_case_channel AS ENUM ('window', 'online', 'mobile', 'self_service', 'hotline', 'other');
+CREATE TYPE rating_upload_event AS ENUM ('rating', 'follow_up', 'rectification', 'second_rating');
+
 -- A case (办件) and its one rating (seed 004 评价次数: 每个办件只产生1次评价),
 -- its follow-up (追加评价) and, denormalised for the statistics, where its
 -- rectification stands.
@@ -86,7 +91,7 @@ CREATE TABLE rating_cases (
   tenant_id        uuid NOT NULL REFERENCES tenants (id),
   id               uuid NOT NULL DEFAULT gen_random_uuid(),
   case_no          text NOT NULL CHECK (case_no ~ '^[0-9A-Za-z_.:-]{1,64}$'),
-  source           text NOT NULL CHECK (source IN ('queue', 'push', 'import')),
+  source           rating_case_source NOT NULL,
   ticket_id        uuid,
   item_id          uuid,
   item_code        text NOT NULL DEFAULT '' CHECK (length(item_code) <= 64),
@@ -99,8 +104,7 @@ CREATE TABLE rating_cases (
   staff_member_id  uuid,
   staff_name       text NOT NULL DEFAULT '' CHECK (length(staff_name) <= 100),
   region_code      text NOT NULL REFERENCES regions (code),
-  -- how the case was handled: window, online, mobile, self_service, hotline, other
-  channel          text NOT NULL CHECK (channel IN ('window', 'online', 'mobile', 'self_service', 'hotline', 'other')),
+  channel          rating_case_channel NOT NULL,
   citizen_id       uuid,
   citizen_name     text NOT NULL DEFAULT '' CHECK (length(citizen_name) <= 100),
   citizen_phone    text NOT NULL DEFAULT '' CHECK (length(citizen_phone) <= 40),
@@ -187,7 +191,7 @@ CREATE POLICY tenant_isolation ON rating_rectifications USING (tenant_id = curre
 CREATE TABLE rating_uploads (
   tenant_id       uuid NOT NULL REFERENCES tenants (id),
   case_no         text NOT NULL,
-  event           text NOT NULL CHECK (event IN ('rating', 'follow_up', 'rectification', 'second_rating')),
+  event           rating_upload_event NOT NULL,
   payload         jsonb NOT NULL,
   attempts        integer NOT NULL DEFAULT 0,
   last_error      text NOT NULL DEFAULT '',

@@ -102,8 +102,8 @@ type FollowUp struct {
 // LevelNames are the five levels of seed 004 1.1.1.4.
 var LevelNames = map[int]string{5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
 
-const caseColumns = `id, case_no, source, ticket_id, item_id, item_code, item_name, department_id, department_code, department_name,
-	window_id, window_number, staff_member_id, staff_name, region_code, channel, citizen_id, citizen_name, citizen_phone, rate_token,
+const caseColumns = `id, case_no, source::text, ticket_id, item_id, item_code, item_name, department_id, department_code, department_name,
+	window_id, window_number, staff_member_id, staff_name, region_code, channel::text, citizen_id, citizen_name, citizen_phone, rate_token,
 	handled_at, created_at, level, tags, comment, rating_channel, is_default, anonymous, rated_at,
 	follow_up_level, follow_up_tags, follow_up_comment, follow_up_at, rectify_status, excluded`
 
@@ -218,7 +218,7 @@ func (m *Module) insertCase(ctx context.Context, tx *tenants.Tx, in NewCase) (Ca
 	c, err := scanCase(tx.QueryRow(ctx, `INSERT INTO rating_cases (tenant_id, case_no, source, ticket_id, item_id, item_code, item_name,
 			department_id, department_code, department_name, window_id, window_number, staff_member_id, staff_name, region_code, channel,
 			citizen_id, citizen_name, citizen_phone, rate_token, handled_at)
-		VALUES (current_tenant(), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+		VALUES (current_tenant(), $1, $2::text::rating_case_source, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::text::rating_case_channel, $16, $17, $18, $19, $20)
 		ON CONFLICT (tenant_id, case_no) DO NOTHING
 		RETURNING `+caseColumns,
 		in.CaseNo, in.Source, in.TicketID, in.ItemID, in.ItemCode, in.ItemName, in.DepartmentID, in.DepartmentCode, in.DepartmentName,

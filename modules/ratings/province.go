@@ -62,7 +62,7 @@ type uploadPayload struct {
 func queueUpload(ctx context.Context, tx *tenants.Tx, c Case, event string, data map[string]any) error {
 	u := Upload{Tenant: tx.TenantID().String(), CaseNo: c.CaseNo, Event: event, ItemCode: c.ItemCode, ItemName: c.ItemName,
 		DepartmentCode: c.DepartmentCode, DepartmentName: c.DepartmentName, RegionCode: c.RegionCode, Channel: c.Channel, HandledAt: c.HandledAt, Data: data}
-	tag, err := tx.Exec(ctx, `INSERT INTO rating_uploads (tenant_id, case_no, event, payload) VALUES (current_tenant(), $1, $2, $3)
+	tag, err := tx.Exec(ctx, `INSERT INTO rating_uploads (tenant_id, case_no, event, payload) VALUES (current_tenant(), $1, $2::text::rating_upload_event, $3)
 		ON CONFLICT DO NOTHING`, c.CaseNo, event, u)
 	if err != nil {
 		return fmt.Errorf("ratings: upload %s %s: %w", c.CaseNo, event, err)
@@ -87,7 +87,7 @@ func (m *Module) upload(ctx context.Context, tx *tenants.Tx, p uploadPayload) er
 		attempts int
 		acked    bool
 	)
-	err := tx.QueryRow(ctx, `SELECT payload, attempts, acknowledged_at IS NOT NULL FROM rating_uploads WHERE case_no = $1 AND event = $2 FOR UPDATE`,
+	err := tx.QueryRow(ctx, `SELECT payload, attempts, acknowledged_at IS NOT NULL FROM rating_uploads WHERE case_no = $1 AND event = $2::text::rating_upload_event FOR UPDATE`,
 		p.CaseNo, p.Event).Scan(&raw, &attempts, &acked)
 	if isNoRows(err) || (err == nil && acked) {
 		return nil
@@ -102,7 +102,7 @@ func (m *Module) upload(ctx context.Context, tx *tenants.Tx, p uploadPayload) er
 	if s.ProvinceURL == "" {
 		// Not configured: the event waits; the reconciliation lists it and
 		// sends it once an endpoint is set.
-		_, err := tx.Exec(ctx, "UPDATE rating_uploads SET last_error = $3 WHERE case_no = $1 AND event = $2",
+		_, err := tx.Exec(ctx, "UPDATE rating_uploads SET last_error = $3 WHERE case_no = $1 AND event = $2::text::rating_upload_event",
 			p.CaseNo, p.Event, "未配置省级接收地址 (no province_url configured)")
 		return err
 	}
@@ -111,10 +111,10 @@ func (m *Module) upload(ctx context.Context, tx *tenants.Tx, p uploadPayload) er
 	attempts++
 	if sendErr == nil {
 		_, err := tx.Exec(ctx, `UPDATE rating_uploads SET attempts = $3, last_error = '', last_attempt_at = now(), acknowledged_at = now()
-			WHERE case_no = $1 AND event = $2`, p.CaseNo, p.Event, attempts)
+			WHERE case_no = $1 AND event = $2::text::rating_upload_event`, p.CaseNo, p.Event, attempts)
 		return err
 	}
-	if _, err := tx.Exec(ctx, `UPDATE rating_uploads SET attempts = $3, last_error = $4, last_attempt_at = now() WHERE case_no = $1 AND event = $2`,
+	if _, err := tx.Exec(ctx, `UPDATE rating_uploads SET attempts = $3, last_error = $4, last_attempt_at = now() WHERE case_no = $1 AND event = $2::text::rating_upload_event`,
 		p.CaseNo, p.Event, attempts, truncate(sendErr.Error(), 500)); err != nil {
 		return err
 	}
@@ -171,7 +171,7 @@ type PendingUpload struct {
 // Unacknowledged lists what the province has not acknowledged, oldest first
 // (the reconciliation, 对账).
 func Unacknowledged(ctx context.Context, q tenants.Querier, limit int) ([]PendingUpload, error) {
-	rows, err := q.Query(ctx, `SELECT case_no, event, attempts, last_error, last_attempt_at, created_at FROM rating_uploads
+	rows, err := q.Query(ctx, `SELECT case_no, event::text, attempts, last_error, last_attempt_at, created_at FROM rating_uploads
 		WHERE acknowledged_at IS NULL ORDER BY created_at, case_no, event LIMIT $1`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("ratings: unacknowledged: %w", err)
@@ -189,7 +189,7 @@ func Unacknowledged(ctx context.Context, q tenants.Querier, limit int) ([]Pendin
 // older than an hour (or that was never attempted, when no endpoint was
 // configured), and says how many. The daily schedule runs it.
 func (m *Module) Reconcile(ctx context.Context, tx *tenants.Tx, now time.Time) (int, error) {
-	rows, err := tx.Query(ctx, `SELECT case_no, event FROM rating_uploads
+	rows, err := tx.Query(ctx, `SELECT case_no, event::text FROM rating_uploads
 		WHERE acknowledged_at IS NULL AND coalesce(last_attempt_at, created_at) < $1 - interval '1 hour' LIMIT 10000`, now)
 	if err != nil {
 		return 0, fmt.Errorf("ratings: reconcile: %w", err)

@@ -190,7 +190,7 @@ func Unacknowledged(ctx context.Context, q tenants.Querier, limit int) ([]Pendin
 // configured), and says how many. The daily schedule runs it.
 func (m *Module) Reconcile(ctx context.Context, tx *tenants.Tx, now time.Time) (int, error) {
 	rows, err := tx.Query(ctx, `SELECT case_no, event::text FROM rating_uploads
-		WHERE acknowledged_at IS NULL AND coalesce(last_attempt_at, created_at) < $1 - interval '1 hour' LIMIT 10000`, now)
+		WHERE acknowledged_at IS NULL AND coalesce(last_attempt_at, created_at) < $1::timestamptz - interval '1 hour' LIMIT 10000`, now)
 	if err != nil {
 		return 0, fmt.Errorf("ratings: reconcile: %w", err)
 	}

@@ -121,7 +121,7 @@ func (m *Module) DefaultRating(ctx context.Context, tx *tenants.Tx, caseNo strin
 		return false, err
 	}
 	c, err := scanCase(tx.QueryRow(ctx, `UPDATE rating_cases SET level = 3, rating_channel = 'system', is_default = true, rated_by = 'system', rated_at = $2
-		WHERE case_no = $1 AND level IS NULL AND handled_at <= $2 - make_interval(days => $3)
+		WHERE case_no = $1 AND level IS NULL AND handled_at <= $2::timestamptz - make_interval(days => $3)
 		RETURNING `+caseColumns, caseNo, now, s.DefaultAfterDays))
 	if err != nil {
 		if isNoRows(err) {
@@ -139,7 +139,7 @@ func (m *Module) Sweep(ctx context.Context, tx *tenants.Tx, now time.Time, limit
 	if err != nil {
 		return 0, err
 	}
-	rows, err := tx.Query(ctx, `SELECT case_no FROM rating_cases WHERE level IS NULL AND handled_at <= $1 - make_interval(days => $2)
+	rows, err := tx.Query(ctx, `SELECT case_no FROM rating_cases WHERE level IS NULL AND handled_at <= $1::timestamptz - make_interval(days => $2)
 		ORDER BY handled_at LIMIT $3`, now, s.DefaultAfterDays, limit)
 	if err != nil {
 		return 0, fmt.Errorf("ratings: sweep: %w", err)

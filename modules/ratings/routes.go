@@ -20,8 +20,8 @@ type tenantPath struct {
 }
 
 type casePath struct {
-	tenantPath
-	Case string `path:"case" pattern:"^[0-9A-Za-z_.:-]{1,64}$" doc:"办件编号 (case number)"`
+	Tenant string `path:"tenant" doc:"租户标识 (tenant slug)"`
+	Case   string `path:"case" pattern:"^[0-9A-Za-z_.:-]{1,64}$" doc:"办件编号 (case number)"`
 }
 
 type body[T any] struct {
@@ -44,12 +44,14 @@ type importInput struct {
 }
 
 type rateInput struct {
-	casePath
+	Tenant string `path:"tenant" doc:"租户标识 (tenant slug)"`
+	Case   string `path:"case" pattern:"^[0-9A-Za-z_.:-]{1,64}$" doc:"办件编号 (case number)"`
 	Body RateInput
 }
 
 type tokenRateInput struct {
-	casePath
+	Tenant string `path:"tenant" doc:"租户标识 (tenant slug)"`
+	Case   string `path:"case" pattern:"^[0-9A-Za-z_.:-]{1,64}$" doc:"办件编号 (case number)"`
 	Body struct {
 		Token string `json:"token" minLength:"1" maxLength:"64" doc:"二维码或短信链接中的评价凭证 (the case's rating token from its QR code or SMS link)"`
 		RateInput
@@ -57,22 +59,26 @@ type tokenRateInput struct {
 }
 
 type followUpInput struct {
-	casePath
+	Tenant string `path:"tenant" doc:"租户标识 (tenant slug)"`
+	Case   string `path:"case" pattern:"^[0-9A-Za-z_.:-]{1,64}$" doc:"办件编号 (case number)"`
 	Body FollowUpInput
 }
 
 type secondInput struct {
-	casePath
+	Tenant string `path:"tenant" doc:"租户标识 (tenant slug)"`
+	Case   string `path:"case" pattern:"^[0-9A-Za-z_.:-]{1,64}$" doc:"办件编号 (case number)"`
 	Body SecondRatingInput
 }
 
 type feedbackInput struct {
-	casePath
+	Tenant string `path:"tenant" doc:"租户标识 (tenant slug)"`
+	Case   string `path:"case" pattern:"^[0-9A-Za-z_.:-]{1,64}$" doc:"办件编号 (case number)"`
 	Body Feedback
 }
 
 type appealInput struct {
-	casePath
+	Tenant string `path:"tenant" doc:"租户标识 (tenant slug)"`
+	Case   string `path:"case" pattern:"^[0-9A-Za-z_.:-]{1,64}$" doc:"办件编号 (case number)"`
 	Body AppealDecision
 }
 

@@ -112,7 +112,11 @@ func GetStats(ctx context.Context, q tenants.Querier, f StatsFilter, tz *time.Lo
 		}
 	}
 	if region != "" {
-		where = append(where, "region_code LIKE "+arg(regionPrefix(region)+"%"))
+		// A range, not LIKE: row level security lets only leakproof
+		// operators reach an index, and LIKE is not one.
+		lo := regionPrefix(region)
+		hi := lo[:len(lo)-1] + string(lo[len(lo)-1]+1)
+		where = append(where, "region_code ~>=~ "+arg(lo), "region_code ~<~ "+arg(hi))
 	}
 	var key, name string
 	children := map[string]string{} // prefix → code, for by=region

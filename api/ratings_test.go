@@ -199,7 +199,7 @@ func TestRatingsProvinceOutage(t *testing.T) {
 	prov.down.Store(true)
 	tn, key := b.tenant(t, tenants.KindAffairsHall)
 	base := "/v1/t/" + tn.Slug + "/ratings"
-	r := b.do(t, "PUT", "/v1/t/"+tn.Slug+"/modules/ratings/settings", key, map[string]any{"province_url": prov.URL, "province_secret": "s3cret"})
+	r := b.do(t, "PUT", "/v1/t/"+tn.Slug+"/modules/ratings/settings", key, map[string]any{"province": []map[string]any{{"url": prov.URL, "secret": "s3cret"}}})
 	require.Equal(t, http.StatusOK, r.status, string(r.body))
 	redis := workertest.Redis(t)
 	runMessagesWorker(t, b.db, reg, redis, workertest.Namespace(t, redis), tn.ID, 50*time.Millisecond)

@@ -67,7 +67,9 @@ INSERT INTO rating_tag_defaults (code, level, name, extended, seed_code, sort) V
 CREATE TABLE rating_tags (
   tenant_id  uuid NOT NULL REFERENCES tenants (id),
   code       text NOT NULL CHECK (code ~ '^[0-9A-Za-z_-]{1,20}$'),
-  level      smallint NOT NULL CHECK (level BETWEEN 1 AND 5),
+  -- the API always gives the level; the default only keeps generic row
+  -- makers (tenants/isolation_test.go) inside the check
+  level      smallint NOT NULL DEFAULT 3 CHECK (level BETWEEN 1 AND 5),
   name       text NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
   extended   boolean NOT NULL DEFAULT false,
   active     boolean NOT NULL DEFAULT true,

@@ -44,14 +44,20 @@ type Settings struct {
 	// Managers are notified of every bad rating, besides the holders of
 	// ratings:rectify in the handling department's org subtree.
 	Managers []string `json:"managers" required:"false" maxItems:"100" uniqueItems:"true" format:"uuid" default:"[]" doc:"差评另行通知的人员编号（部门内持有 ratings:rectify 权限的人员总会收到） (member ids notified of every bad rating, besides the department's holders of ratings:rectify)"`
-	// Seed 004 1.1.1.11: 将评价结果汇聚到省政务服务“好差评”系统.
-	ProvinceURL    string `json:"province_url" required:"false" maxLength:"2000" default:"" doc:"省“好差评”系统接收地址；为空时不上报，对账列出未上报的数据 (the provincial system's endpoint; empty: nothing is uploaded and the reconciliation lists it all)"`
-	ProvinceSecret string `json:"province_secret" required:"false" maxLength:"200" default:"" doc:"上报签名密钥：请求头 X-Yamen-Signature 为请求体的 HMAC-SHA256 (signing key of the uploads)"`
+	// Seed 004 1.1.1.11: 将评价结果汇聚到省政务服务“好差评”系统. A list because
+	// huma gives a struct no default; it holds at most one.
+	Province []Province `json:"province" required:"false" maxItems:"1" default:"[]" doc:"省“好差评”系统接收地址（至多一个）；未配置时不上报，对账列出未上报的数据 (the provincial system's endpoint, at most one; without it nothing is uploaded and the reconciliation lists it all)"`
+}
+
+// Province is where uploads go and the key they are signed with.
+type Province struct {
+	URL    string `json:"url" minLength:"1" maxLength:"2000" doc:"接收地址 (endpoint URL)"`
+	Secret string `json:"secret" required:"false" maxLength:"200" doc:"签名密钥：请求头 X-Yamen-Signature 为请求体的 HMAC-SHA256 (signing key)"`
 }
 
 func defaultSettings() Settings {
 	return Settings{DefaultAfterDays: 7, FollowUpWorkingDays: 5, RectifyWorkingDays: 5,
-		BadRatingChannels: []string{messages.ChannelInApp, messages.ChannelSMS}, Managers: []string{}}
+		BadRatingChannels: []string{messages.ChannelInApp, messages.ChannelSMS}, Managers: []string{}, Province: []Province{}}
 }
 
 // Module is the ratings module. Construct it with New; Provision connects it.

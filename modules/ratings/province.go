@@ -99,15 +99,15 @@ func (m *Module) upload(ctx context.Context, tx *tenants.Tx, p uploadPayload) er
 	if err != nil {
 		return err
 	}
-	if s.ProvinceURL == "" {
+	if len(s.Province) == 0 {
 		// Not configured: the event waits; the reconciliation lists it and
 		// sends it once an endpoint is set.
 		_, err := tx.Exec(ctx, "UPDATE rating_uploads SET last_error = $3 WHERE case_no = $1 AND event = $2::text::rating_upload_event",
-			p.CaseNo, p.Event, "未配置省级接收地址 (no province_url configured)")
+			p.CaseNo, p.Event, "未配置省级接收地址 (no province endpoint configured)")
 		return err
 	}
 	key := tx.TenantID().String() + ":" + p.CaseNo + ":" + p.Event
-	sendErr := m.post(ctx, s, key, raw)
+	sendErr := m.post(ctx, s.Province[0], key, raw)
 	attempts++
 	if sendErr == nil {
 		_, err := tx.Exec(ctx, `UPDATE rating_uploads SET attempts = $3, last_error = '', last_attempt_at = now(), acknowledged_at = now()
@@ -124,17 +124,17 @@ func (m *Module) upload(ctx context.Context, tx *tenants.Tx, p uploadPayload) er
 	return err
 }
 
-func (m *Module) post(ctx context.Context, s Settings, key string, body []byte) error {
+func (m *Module) post(ctx context.Context, s Province, key string, body []byte) error {
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.ProvinceURL, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.URL, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(HeaderIdempotency, key)
-	if s.ProvinceSecret != "" {
-		mac := hmac.New(sha256.New, []byte(s.ProvinceSecret))
+	if s.Secret != "" {
+		mac := hmac.New(sha256.New, []byte(s.Secret))
 		mac.Write(body)
 		req.Header.Set(HeaderSignature, hex.EncodeToString(mac.Sum(nil)))
 	}

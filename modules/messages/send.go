@@ -29,12 +29,25 @@ type Send struct {
 }
 
 // Recipients are given by member, by org (every active member of its
-// subtree) and by role (every active member holding it); a member named
-// more than once gets the message once per channel.
+// subtree), by role (every active member holding it) and, for citizens, by
+// identity with their addresses; a recipient named more than once gets the
+// message once per channel.
 type Recipients struct {
 	Members []uuid.UUID `json:"members,omitempty" required:"false" maxItems:"10000" doc:"人员编号 (member ids)"`
 	Orgs    []uuid.UUID `json:"orgs,omitempty" required:"false" maxItems:"1000" doc:"组织编号，含下级组织的在职人员 (org ids: the active members of each subtree)"`
 	Roles   []uuid.UUID `json:"roles,omitempty" required:"false" maxItems:"1000" doc:"角色编号，持有该角色的在职人员 (role ids: the active members holding them)"`
+	// Citizens are not the tenant's: the sender knows them (a booking, a
+	// rating) and gives the addresses to use.
+	Citizens []Citizen `json:"citizens,omitempty" required:"false" maxItems:"10000" doc:"群众：身份编号及推送所用的姓名、手机号、邮箱 (citizens: their identity id and the name, phone and email to send to)"`
+}
+
+// Citizen is a citizen recipient: their Ory Kratos identity id and the
+// addresses the sender has for them, kept in the delivery records as given.
+type Citizen struct {
+	ID    uuid.UUID `json:"id" doc:"群众身份编号 (the citizen's identity id)"`
+	Name  string    `json:"name,omitempty" required:"false" maxLength:"100" doc:"姓名 (name)"`
+	Phone string    `json:"phone,omitempty" required:"false" maxLength:"30" doc:"手机号 (phone)"`
+	Email string    `json:"email,omitempty" required:"false" maxLength:"254" doc:"邮箱 (email)"`
 }
 
 // Sent is what a send created.
@@ -81,26 +94,79 @@ func LoadSettings(ctx context.Context, q tenants.Querier) (Settings, error) {
 	return s, nil
 }
 
-// SendIn sends in tx: one delivery per (recipient, channel), each with a
-// messages:deliver task in the outbox, so the deliveries exist if and only
-// if the transaction commits. idempotencyKey, when set, makes a repeated
-// request answer with what the first created.
+// SendIn sends in tx: one delivery per (recipient, channel), so the
+// deliveries exist if and only if the transaction commits. An in-app
+// delivery is delivered by the send itself — the row is the message in the
+// recipient's inbox, and the notification that reaches their open streams
+// goes out when tx commits — unless the tenant limits in-app messages per
+// minute; every other delivery gets a messages:deliver task in the outbox.
+// idempotencyKey, when set, makes a repeated request answer with what the
+// first created.
 func (m *Module) SendIn(ctx context.Context, tx *tenants.Tx, in Send, idempotencyKey string) (Sent, error) {
 	return m.send(ctx, tx, in, idempotencyKey, "")
+}
+
+// sendFacts is what a send checks its request against, read in one query.
+type sendFacts struct {
+	settings    Settings
+	replay      bool
+	template    *Template
+	members     []uuid.UUID
+	orgs        []uuid.UUID
+	roles       []uuid.UUID
+	senderFound bool
+}
+
+// loadSendFacts reads the settings, an earlier send with the key, the
+// template and which of the named members, orgs, roles and sending org
+// exist: one round trip, which DB.Tx pipelines with BEGIN.
+func loadSendFacts(ctx context.Context, tx *tenants.Tx, in Send, key string) (sendFacts, error) {
+	f := sendFacts{settings: defaultSettings()}
+	var (
+		raw          []byte
+		replay       *uuid.UUID
+		tid          *uuid.UUID
+		tcode, tbody *string
+		tchannels    []string
+	)
+	err := tx.QueryRow(ctx, `SELECT s.settings, k.id, t.id, t.code, t.body, t.channels::text[],
+			ARRAY(SELECT id FROM members WHERE id = ANY($3::uuid[])),
+			ARRAY(SELECT id FROM orgs WHERE id = ANY($4::uuid[])),
+			ARRAY(SELECT id FROM roles WHERE id = ANY($5::uuid[])),
+			$6::uuid IS NULL OR EXISTS (SELECT 1 FROM orgs WHERE id = $6::uuid)
+		FROM (SELECT) AS one
+		LEFT JOIN tenant_modules s ON s.module = 'messages'
+		LEFT JOIN messages k ON $1 <> '' AND k.idempotency_key = $1
+		LEFT JOIN message_templates t ON $2 <> '' AND t.code = $2`,
+		key, in.Template, in.Recipients.Members, in.Recipients.Orgs, in.Recipients.Roles, in.SenderOrg,
+	).Scan(&raw, &replay, &tid, &tcode, &tbody, &tchannels, &f.members, &f.orgs, &f.roles, &f.senderFound)
+	if err != nil {
+		return f, fmt.Errorf("messages: send: %w", err)
+	}
+	if raw != nil {
+		if err := json.Unmarshal(raw, &f.settings); err != nil {
+			return f, fmt.Errorf("messages: settings: %w", err)
+		}
+	}
+	f.replay = replay != nil
+	if tid != nil {
+		f.template = &Template{ID: *tid, Code: *tcode, Text: *tbody, Channels: tchannels}
+	}
+	return f, nil
 }
 
 // send is SendIn; a title makes the message an announcement, whose text is
 // taken as written, braces and all.
 func (m *Module) send(ctx context.Context, tx *tenants.Tx, in Send, idempotencyKey, title string) (Sent, error) {
-	if idempotencyKey != "" {
-		if s, ok, err := sentByKey(ctx, tx, idempotencyKey); err != nil || ok {
-			return s, err
-		}
-	}
-	settings, err := LoadSettings(ctx, tx)
+	facts, err := loadSendFacts(ctx, tx, in, idempotencyKey)
 	if err != nil {
 		return Sent{}, err
 	}
+	if facts.replay {
+		s, _, err := sentByKey(ctx, tx, idempotencyKey)
+		return s, err
+	}
+	settings := facts.settings
 	var fields []problem.Field
 	kind, text, channels := KindDirect, in.Text, in.Channels
 	var templateID *uuid.UUID
@@ -108,11 +174,8 @@ func (m *Module) send(ctx context.Context, tx *tenants.Tx, in Send, idempotencyK
 	case in.Template != "" && in.Text != "":
 		fields = append(fields, problem.Field{Location: "body.text", Message: "template 与 text 只能给一个 (give template or text, not both)"})
 	case in.Template != "":
-		t, ok, err := templateByCode(ctx, tx, in.Template)
-		if err != nil {
-			return Sent{}, err
-		}
-		if !ok {
+		t := facts.template
+		if t == nil {
 			fields = append(fields, problem.Field{Location: "body.template", Message: "没有这个模板 (no such template)", Value: in.Template})
 			break
 		}
@@ -148,116 +211,150 @@ func (m *Module) send(ctx context.Context, tx *tenants.Tx, in Send, idempotencyK
 				Message: "该渠道尚未接入 (the channel is not available yet)", Value: c})
 		}
 	}
-	rf, err := checkRecipients(ctx, tx, in.Recipients)
-	if err != nil {
-		return Sent{}, err
-	}
-	fields = append(fields, rf...)
-	if in.SenderOrg != nil {
-		var ok bool
-		if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM orgs WHERE id = $1)", *in.SenderOrg).Scan(&ok); err != nil {
-			return Sent{}, fmt.Errorf("messages: sender org: %w", err)
-		}
-		if !ok {
-			fields = append(fields, problem.Field{Location: "body.sender_org_id", Message: "没有这个组织 (no such org)", Value: in.SenderOrg.String()})
-		}
+	fields = append(fields, checkRecipients(in.Recipients, facts)...)
+	if !facts.senderFound {
+		fields = append(fields, problem.Field{Location: "body.sender_org_id", Message: "没有这个组织 (no such org)", Value: in.SenderOrg.String()})
 	}
 	if len(fields) > 0 {
 		return Sent{}, problem.Invalid(fields...)
 	}
 
-	var messageID uuid.UUID
-	err = tx.QueryRow(ctx, `INSERT INTO messages (tenant_id, kind, title, template_id, body, channels, sender_org_id, sent_by, idempotency_key)
-		VALUES (current_tenant(), $1, $8, $2, $3, $4::text[]::message_channel[], $5, $6, NULLIF($7, ''))
-		ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id`,
-		kind, templateID, text, channels, in.SenderOrg, tx.Subject(), idempotencyKey, title).Scan(&messageID)
-	if errors.Is(err, pgx.ErrNoRows) {
+	// The channels delivered by the send itself: in-app, when the built-in
+	// channel has it (a test may put its own in its place) and no
+	// per-minute limit makes it wait its turn in the worker.
+	var direct []string
+	if _, builtin := m.channels[ChannelInApp].(inApp); builtin && settings.perMinute(ChannelInApp) == 0 {
+		direct = []string{ChannelInApp}
+	}
+	citizens := uniqueCitizens(in.Recipients.Citizens)
+	cids := make([]uuid.UUID, len(citizens))
+	cnames := make([]string, len(citizens))
+	cphones := make([]string, len(citizens))
+	cemails := make([]string, len(citizens))
+	for i, c := range citizens {
+		cids[i], cnames[i], cphones[i], cemails[i] = c.ID, c.Name, c.Phone, c.Email
+	}
+	// One statement writes the message, its deliveries and the
+	// notifications of the direct ones; pg_notify sends at commit. A SELECT
+	// in WITH runs only when referenced, hence the count of notified.
+	var (
+		messageID  *uuid.UUID
+		deliveries int
+		queued     []uuid.UUID
+	)
+	err = tx.QueryRow(ctx, `WITH msg AS (
+			INSERT INTO messages (tenant_id, kind, title, template_id, body, channels, sender_org_id, sent_by, idempotency_key)
+			VALUES (current_tenant(), $1, $8, $2, $3, $4::text[]::message_channel[], $5, $6, NULLIF($7, ''))
+			ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id),
+		d AS (
+			INSERT INTO message_deliveries (tenant_id, message_id, recipient_kind, recipient_id, recipient_name, recipient_phone, recipient_email,
+				channel, status, attempts, attempted_at, delivered_at)
+			SELECT current_tenant(), msg.id, r.kind::message_recipient_kind, r.id, r.name, r.phone, r.email, c::message_channel,
+				CASE WHEN c = ANY($9::text[]) THEN 'delivered'::message_delivery_status ELSE 'created' END,
+				CASE WHEN c = ANY($9::text[]) THEN 1 ELSE 0 END,
+				CASE WHEN c = ANY($9::text[]) THEN now() END,
+				CASE WHEN c = ANY($9::text[]) THEN now() END
+			FROM msg, (`+recipientsSQL+`) r CROSS JOIN unnest($4::text[]) AS c
+			RETURNING id, recipient_kind, recipient_id, channel, status),
+		n AS (
+			SELECT pg_notify('`+InboxChannel+`', current_tenant()::text || '|' || d.recipient_id::text || '|' || d.id::text)
+			FROM d WHERE d.status = 'delivered' AND d.channel = 'in_app' AND d.recipient_kind = 'member')
+		SELECT (SELECT id FROM msg), (SELECT count(*) FROM d),
+			ARRAY(SELECT id FROM d WHERE status = 'created'), (SELECT count(*) FROM n)`,
+		kind, templateID, text, channels, in.SenderOrg, tx.Subject(), idempotencyKey, title, direct,
+		in.Recipients.Members, in.Recipients.Orgs, in.Recipients.Roles, cids, cnames, cphones, cemails,
+	).Scan(&messageID, &deliveries, &queued, nil)
+	if err != nil {
+		return Sent{}, fmt.Errorf("messages: send: %w", err)
+	}
+	if messageID == nil {
 		// A concurrent request with the same key won the race.
 		s, _, err := sentByKey(ctx, tx, idempotencyKey)
 		return s, err
 	}
-	if err != nil {
-		return Sent{}, fmt.Errorf("messages: send: %w", err)
-	}
-	rows, err := tx.Query(ctx, `INSERT INTO message_deliveries (tenant_id, message_id, recipient_kind, recipient_id, recipient_name, recipient_phone, recipient_email, channel)
-		SELECT current_tenant(), $1, 'member', r.id, r.name, r.phone, r.email, c::message_channel
-		FROM (`+recipientsSQL+`) r CROSS JOIN unnest($5::text[]) AS c
-		RETURNING id`, messageID, in.Recipients.Members, in.Recipients.Orgs, in.Recipients.Roles, channels)
-	if err != nil {
-		return Sent{}, fmt.Errorf("messages: deliveries: %w", err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
-	if err != nil {
-		return Sent{}, fmt.Errorf("messages: deliveries: %w", err)
-	}
-	if len(ids) == 0 {
+	if deliveries == 0 {
 		// Rolled back with the message: a send that reaches nobody is a
 		// mistake to report, not a record to keep.
 		return Sent{}, problem.InvalidField("body.recipients", "所选组织、角色中没有在职人员 (no active member among the recipients)", nil)
 	}
 	tenant := tx.TenantID()
-	for _, id := range ids {
-		if _, err := tenants.Enqueue(ctx, tx, tenants.Task{Type: TaskDeliver, Payload: DeliverPayload{TenantID: tenant, DeliveryID: id}, DedupeKey: id.String()}); err != nil {
-			return Sent{}, fmt.Errorf("messages: send: %w", err)
-		}
+	tasks := make([]tenants.Task, len(queued))
+	for i, id := range queued {
+		tasks[i] = tenants.Task{Type: TaskDeliver, Payload: DeliverPayload{TenantID: tenant, DeliveryID: id}, DedupeKey: id.String()}
 	}
-	s := Sent{MessageID: messageID, Kind: kind, Text: text, Channels: channels, Deliveries: len(ids)}
+	if _, err := tenants.EnqueueAll(ctx, tx, tasks); err != nil {
+		return Sent{}, fmt.Errorf("messages: send: %w", err)
+	}
+	s := Sent{MessageID: *messageID, Kind: kind, Text: text, Channels: channels, Deliveries: deliveries}
 	if len(channels) > 0 {
-		s.Recipients = len(ids) / len(channels)
+		s.Recipients = deliveries / len(channels)
 	}
 	action := "message.send"
 	if kind == KindAnnouncement {
 		action = "message.announce"
 	}
 	if err := tenants.Audit(ctx, tx, action, messageID.String(),
-		map[string]any{"kind": kind, "channels": channels, "deliveries": len(ids), "sender_org_id": in.SenderOrg}); err != nil {
+		map[string]any{"kind": kind, "channels": channels, "deliveries": deliveries, "sender_org_id": in.SenderOrg}); err != nil {
 		return Sent{}, err
 	}
 	return s, nil
 }
 
-// recipientsSQL selects the active members named by $2 (members), $3 (orgs,
-// with their subtrees) and $4 (roles), each once.
-const recipientsSQL = `SELECT m.id, m.name, coalesce(m.phone, '') AS phone, coalesce(m.email, '') AS email
+// recipientsSQL selects the recipients: the active members named by $10
+// (members), $11 (orgs, with their subtrees) and $12 (roles), each once,
+// and the citizens given by $13–$16 (ids, names, phones, emails).
+const recipientsSQL = `SELECT 'member' AS kind, m.id, m.name, coalesce(m.phone, '') AS phone, coalesce(m.email, '') AS email
 	FROM members m
 	WHERE m.status = 'active' AND (
-		m.id = ANY($2::uuid[])
-		OR m.org_id IN (SELECT o.id FROM orgs o JOIN orgs top ON o.path <@ top.path WHERE top.id = ANY($3::uuid[]))
-		OR m.id IN (SELECT mr.member_id FROM member_roles mr WHERE mr.role_id = ANY($4::uuid[])))`
+		m.id = ANY($10::uuid[])
+		OR m.org_id IN (SELECT o.id FROM orgs o JOIN orgs top ON o.path <@ top.path WHERE top.id = ANY($11::uuid[]))
+		OR m.id IN (SELECT mr.member_id FROM member_roles mr WHERE mr.role_id = ANY($12::uuid[])))
+	UNION ALL
+	SELECT 'citizen', c.id, c.name, c.phone, c.email
+	FROM unnest($13::uuid[], $14::text[], $15::text[], $16::text[]) AS c (id, name, phone, email)`
 
-// checkRecipients names every recipient id that is not the tenant's.
-func checkRecipients(ctx context.Context, tx *tenants.Tx, r Recipients) ([]problem.Field, error) {
-	if len(r.Members)+len(r.Orgs)+len(r.Roles) == 0 {
-		return []problem.Field{{Location: "body.recipients", Message: "须至少给出一个接收人、组织或角色 (name at least one member, org or role)"}}, nil
+// checkRecipients names every recipient that is not the tenant's, or not
+// a citizen's identity.
+func checkRecipients(r Recipients, f sendFacts) []problem.Field {
+	if len(r.Members)+len(r.Orgs)+len(r.Roles)+len(r.Citizens) == 0 {
+		return []problem.Field{{Location: "body.recipients", Message: "须至少给出一个接收人、组织、角色或群众 (name at least one member, org, role or citizen)"}}
 	}
 	var fields []problem.Field
 	for _, list := range []struct {
-		field, table string
-		ids          []uuid.UUID
-		message      string
+		field   string
+		ids     []uuid.UUID
+		found   []uuid.UUID
+		message string
 	}{
-		{"members", "members", r.Members, "没有这个人员 (no such member)"},
-		{"orgs", "orgs", r.Orgs, "没有这个组织 (no such org)"},
-		{"roles", "roles", r.Roles, "没有这个角色 (no such role)"},
+		{"members", r.Members, f.members, "没有这个人员 (no such member)"},
+		{"orgs", r.Orgs, f.orgs, "没有这个组织 (no such org)"},
+		{"roles", r.Roles, f.roles, "没有这个角色 (no such role)"},
 	} {
-		if len(list.ids) == 0 {
-			continue
-		}
-		rows, err := tx.Query(ctx, "SELECT id FROM "+list.table+" WHERE id = ANY($1)", list.ids)
-		if err != nil {
-			return nil, fmt.Errorf("messages: recipients: %w", err)
-		}
-		found, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
-		if err != nil {
-			return nil, fmt.Errorf("messages: recipients: %w", err)
-		}
 		for i, id := range list.ids {
-			if !slices.Contains(found, id) {
+			if !slices.Contains(list.found, id) {
 				fields = append(fields, problem.Field{Location: fmt.Sprintf("body.recipients.%s[%d]", list.field, i), Message: list.message, Value: id.String()})
 			}
 		}
 	}
-	return fields, nil
+	for i, c := range r.Citizens {
+		if c.ID == uuid.Nil {
+			fields = append(fields, problem.Field{Location: fmt.Sprintf("body.recipients.citizens[%d].id", i),
+				Message: "须给出群众的身份编号 (give the citizen's identity id)", Value: c.ID.String()})
+		}
+	}
+	return fields
+}
+
+// uniqueCitizens returns the citizens each once, as first named: a citizen
+// named twice gets the message once per channel.
+func uniqueCitizens(cs []Citizen) []Citizen {
+	out := make([]Citizen, 0, len(cs))
+	for _, c := range cs {
+		if !slices.ContainsFunc(out, func(o Citizen) bool { return o.ID == c.ID }) {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // sentByKey returns what the send with this Idempotency-Key created.

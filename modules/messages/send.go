@@ -267,7 +267,7 @@ func (m *Module) send(ctx context.Context, tx *tenants.Tx, in Send, idempotencyK
 	textField := "body.text"
 	switch {
 	case in.Template != "" && in.Text != "":
-		return Sent{}, problem.InvalidField("body.text", "template 与 text 只能给一个 (give template or text, not both)", nil)
+		fields = append(fields, problem.Field{Location: "body.text", Message: "template 与 text 只能给一个 (give template or text, not both)"})
 	case in.Template != "":
 		facts, err := st.facts(ctx, tx)
 		if err != nil {
@@ -321,6 +321,10 @@ func (m *Module) send(ctx context.Context, tx *tenants.Tx, in Send, idempotencyK
 		facts, err := st.facts(ctx, tx)
 		if err != nil {
 			return Sent{}, err
+		}
+		if facts.replay {
+			s, _, err := sentByKey(ctx, tx, idempotencyKey)
+			return s, err
 		}
 		return Sent{}, problem.Invalid(append(fields, m.checkFacts(st, facts)...)...)
 	}

@@ -58,6 +58,21 @@ type hub struct {
 	done chan struct{}
 	// pool is the loader's own.
 	pool *pgxpool.Pool
+	// ready is closed when the listener first LISTENs: a stream answered
+	// before would miss what is sent meanwhile.
+	ready     chan struct{}
+	readyOnce sync.Once
+}
+
+// listening waits, at most a few seconds, until the listener has started.
+func (h *hub) listening(ctx context.Context) {
+	t := time.NewTimer(5 * time.Second)
+	defer t.Stop()
+	select {
+	case <-h.ready:
+	case <-ctx.Done():
+	case <-t.C:
+	}
 }
 
 // subscribe registers a stream of the member; the returned function
@@ -92,6 +107,7 @@ func (m *Module) startHub() {
 	ctx, cancel := context.WithCancel(context.Background())
 	h.stop = cancel
 	h.done = make(chan struct{})
+	h.ready = make(chan struct{})
 	cfg := m.db.Pool.Config()
 	cfg.MaxConns, cfg.MinConns = 2, 0
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
@@ -99,6 +115,7 @@ func (m *Module) startHub() {
 		// Connecting is lazy, so only a configuration the service's own
 		// pool accepted could fail here.
 		m.logger().Error("messages: the inbox loader's pool", "error", err)
+		close(h.ready)
 		close(h.done)
 		return
 	}
@@ -203,6 +220,7 @@ func (m *Module) listenOnce(ctx context.Context, notices chan<- notice) error {
 	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{InboxChannel}.Sanitize()); err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	m.hub.readyOnce.Do(func() { close(m.hub.ready) })
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
@@ -353,9 +371,10 @@ func (m *Module) stream(ctx context.Context, in *streamInput) (*huma.StreamRespo
 			return nil, err
 		}
 	}
-	// Subscribed before answering, so nothing delivered after the response
-	// started is missed.
+	// Subscribed, and the listener listening, before answering, so nothing
+	// delivered after the response started is missed.
 	events, unsubscribe := m.subscribe(tn.ID, member)
+	m.hub.listening(ctx)
 	return &huma.StreamResponse{Body: func(hctx huma.Context) {
 		defer unsubscribe()
 		hctx.SetHeader("Content-Type", "text/event-stream")

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,8 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"yamen/modules/messages"
 	"yamen/tenants"
 	"yamen/worker/workertest"
 )
@@ -155,4 +158,33 @@ func BenchmarkMessageInboxStreamLatency(bench *testing.B) {
 	require.Equal(t, n, len(received), "every message arrives on the stream")
 	bench.ReportMetric(float64(pct(fromAccept, .5).Microseconds())/1000, "p50-ms")
 	bench.ReportMetric(float64(pct(fromAccept, .99).Microseconds())/1000, "p99-ms")
+}
+
+// SendIn alone, from 2 goroutines per core in parallel (as many as the
+// pool has connections), each sending one in-app message to one member:
+// the database side of the in-app path, without HTTP.
+//
+//	YAMEN_TEST=1 go test -run '^$' -bench MessageSendIn -benchtime 5000x ./api/
+func BenchmarkMessageSendIn(bench *testing.B) {
+	b, m, _ := messagesRegistry(bench, "", "")
+	tn, key := b.tenant(bench, tenants.KindPoliceBureau)
+	p := makePeople(bench, b, key, "/v1/t/"+tn.Slug)
+	member := uuid.MustParse(p.li)
+	ctx := context.Background()
+	bench.SetParallelism(2)
+	bench.ResetTimer()
+	start := time.Now()
+	bench.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			err := b.db.Tx(ctx, tn.ID, "system", func(tx *tenants.Tx) error {
+				_, err := m.SendIn(ctx, tx, messages.Send{Text: "测试", Channels: []string{"in_app"}, Recipients: messages.Recipients{Members: []uuid.UUID{member}}}, "")
+				return err
+			})
+			if err != nil {
+				bench.Error(err)
+				return
+			}
+		}
+	})
+	bench.ReportMetric(float64(bench.N)/time.Since(start).Seconds(), "sends/s")
 }

@@ -100,7 +100,7 @@ func TestMessageInboxStream(t *testing.T) {
 	send := func(text string, members ...string) {
 		r := b.do(t, "POST", base+"/messages/send", key, map[string]any{"text": text, "channels": []string{"in_app"}, "recipients": map[string]any{"members": members}})
 		require.Equal(t, http.StatusAccepted, r.status, string(r.body))
-		require.Positive(t, runDue(t, b, m, tn))
+		require.Zero(t, runDue(t, b, m, tn), "the send itself delivers in-app messages")
 	}
 	send("今晚八点开会。", p.li)
 	var first sseEvent
@@ -146,5 +146,18 @@ func TestMessageInboxStream(t *testing.T) {
 		require.Equal(t, "第二条。", e.data["text"])
 	case <-time.After(5 * time.Second):
 		t.Fatal("nothing replayed after Last-Event-ID")
+	}
+
+	// A tenant that limits in-app messages has the worker deliver them; the
+	// stream gets them all the same.
+	p.settings(t, b, map[string]any{"in_app_per_minute": 100})
+	r = b.do(t, "POST", base+"/messages/send", key, map[string]any{"text": "限流后送达。", "channels": []string{"in_app"}, "recipients": map[string]any{"members": []string{p.li}}})
+	require.Equal(t, http.StatusAccepted, r.status, string(r.body))
+	require.Equal(t, 1, runDue(t, b, m, tn))
+	select {
+	case e := <-liEvents:
+		require.Equal(t, "限流后送达。", e.data["text"])
+	case <-time.After(5 * time.Second):
+		t.Fatal("no event for a delivery the worker made")
 	}
 }

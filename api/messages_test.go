@@ -419,15 +419,23 @@ func TestMessageSendAndDeliver(t *testing.T) {
 	require.Equal(t, http.StatusAccepted, again.status, string(again.body))
 	require.Equal(t, sent["message_id"], again.json(t)["message_id"], "the Idempotency-Key sends nothing new")
 	require.Equal(t, true, again.json(t)["replayed"])
-	require.Len(t, b.do(t, "GET", base+"/audit?action=message.send", key, nil).list(t), 1, "a send is audited once")
+	// The message is its own record (kept, with who sent it); only
+	// announcements go to the audit chain.
+	require.Empty(t, b.do(t, "GET", base+"/audit?action=message.send", key, nil).list(t))
 
 	all := p.deliveries(t, b, "")
 	require.Len(t, all, 9)
 	for _, d := range all {
+		// In-app is delivered by the send itself: the row is the inbox.
+		if d["channel"] == "in_app" {
+			require.Equal(t, "delivered", d["status"])
+			require.EqualValues(t, 1, d["attempts"])
+			continue
+		}
 		require.Equal(t, "created", d["status"])
 	}
 
-	require.Equal(t, 9, runDue(t, b, m, tn))
+	require.Equal(t, 6, runDue(t, b, m, tn), "the SMS and emails go through the worker")
 	require.Zero(t, runDue(t, b, m, tn), "each delivery ran once")
 	// A task run again (a retry after a failure that came late, a worker
 	// killed before it acknowledged) sends nothing twice.
@@ -435,7 +443,7 @@ func TestMessageSendAndDeliver(t *testing.T) {
 		_, err := tx.Exec(context.Background(), "UPDATE outbox SET enqueued_at = NULL WHERE task_type = $1", messages.TaskDeliver)
 		return err
 	}))
-	require.Equal(t, 9, runDue(t, b, m, tn))
+	require.Equal(t, 6, runDue(t, b, m, tn))
 
 	mails := smtp.received()
 	require.Len(t, mails, 2, "王五's mailbox refuses")
@@ -551,7 +559,7 @@ func TestMessageWhitelist(t *testing.T) {
 	p.settings(t, b, map[string]any{"whitelist_only": true, "whitelist": []string{"13800000001"}})
 	r := b.do(t, "POST", base+"/messages/send", key, map[string]any{"text": "演练", "channels": []string{"sms", "in_app"}, "recipients": map[string]any{"members": []string{p.zhang, p.li}}})
 	require.Equal(t, http.StatusAccepted, r.status, string(r.body))
-	require.Equal(t, 4, runDue(t, b, m, tn))
+	require.Equal(t, 2, runDue(t, b, m, tn), "in-app needs no worker")
 	require.Len(t, sms.received(), 1)
 	require.Equal(t, "13800000001", sms.received()[0]["phone"])
 	refused := p.deliveries(t, b, "status=permanent_failure")
@@ -621,7 +629,8 @@ func TestMessageAnnouncementsAndInbox(t *testing.T) {
 	sent := r.json(t)
 	require.Equal(t, "announcement", sent["kind"])
 	require.EqualValues(t, 3, sent["deliveries"])
-	require.Equal(t, 3, runDue(t, b, m, tn))
+	require.Len(t, b.do(t, "GET", base+"/audit?action=message.announce", key, nil).list(t), 1, "an announcement is audited")
+	require.Zero(t, runDue(t, b, m, tn), "in-app messages are in the inbox when the send commits")
 
 	requireProblem(t, b.do(t, "GET", base+"/messages/inbox", key, nil), http.StatusForbidden)
 	r = b.doSession(t, "GET", base+"/messages/inbox", token, nil)
@@ -762,4 +771,111 @@ func TestMessageDingTalk(t *testing.T) {
 	failed := p.deliveries(t, b, "status=permanent_failure")
 	require.Len(t, failed, 1)
 	require.Contains(t, failed[0]["last_error"], "300001")
+}
+
+// Citizens (a booking's, a rating's) are recipients by their identity,
+// with the addresses the sender has for them; named twice, they get one
+// message per channel.
+func TestMessageCitizenRecipients(t *testing.T) {
+	t.Parallel()
+	sms := startGateway(t)
+	b, m := messagesSetup(t, "", sms.URL)
+	tn, key := b.tenant(t, tenants.KindPoliceBureau)
+	base := "/v1/t/" + tn.Slug
+	p := makePeople(t, b, key, base)
+	citizen := uuid.NewString()
+	r := b.do(t, "POST", base+"/messages/send", key, map[string]any{"text": "您的预约明天9:00办理。", "channels": []string{"sms", "in_app"},
+		"recipients": map[string]any{
+			"members":  []string{p.zhang},
+			"citizens": []map[string]any{{"id": citizen, "name": "𠀀䶮", "phone": "13900000009"}, {"id": citizen, "name": "𠀀䶮", "phone": "13900000009"}},
+		}})
+	require.Equal(t, http.StatusAccepted, r.status, string(r.body))
+	require.EqualValues(t, 2, r.json(t)["recipients"])
+	require.EqualValues(t, 4, r.json(t)["deliveries"])
+	require.Equal(t, 2, runDue(t, b, m, tn), "the two SMS")
+	var phones []string
+	for _, s := range sms.received() {
+		phones = append(phones, s["phone"].(string))
+	}
+	require.ElementsMatch(t, []string{"13800000001", "13900000009"}, phones)
+	theirs := p.deliveries(t, b, "name=𠀀䶮")
+	require.Len(t, theirs, 2)
+	for _, d := range theirs {
+		require.Equal(t, "delivered", d["status"])
+		require.Equal(t, "citizen", d["recipient"].(map[string]any)["kind"])
+		require.Equal(t, citizen, d["recipient"].(map[string]any)["id"])
+	}
+
+	// A citizen without an identity is named, with every other mistake.
+	r = b.do(t, "POST", base+"/messages/send", key, map[string]any{"text": "x", "channels": []string{"sms"},
+		"recipients": map[string]any{"members": []string{p.root}, "citizens": []map[string]any{{"id": uuid.Nil.String(), "phone": "13900000009"}}}})
+	requireProblem(t, r, http.StatusUnprocessableEntity)
+	require.ElementsMatch(t, []string{"body.recipients.members[0]", "body.recipients.citizens[0].id"}, r.locations(t))
+	require.Len(t, p.deliveries(t, b, ""), 4, "nothing sent")
+
+	// Other modules send to citizens in their own transaction.
+	var sent messages.Sent
+	require.NoError(t, b.db.Tx(context.Background(), tn.ID, "system", func(tx *tenants.Tx) error {
+		var err error
+		sent, err = m.SendIn(context.Background(), tx, messages.Send{Text: "请为本次服务评价。", Channels: []string{"sms"},
+			Recipients: messages.Recipients{Citizens: []messages.Citizen{{ID: uuid.MustParse(citizen), Name: "𠀀䶮", Phone: "13900000009"}}}}, "")
+		return err
+	}))
+	require.Equal(t, 1, sent.Deliveries)
+	require.Equal(t, 1, runDue(t, b, m, tn))
+	require.Len(t, sms.received(), 3)
+
+	// Another tenant sees none of it.
+	otherTn, otherKey := b.tenant(t, tenants.KindPoliceBureau)
+	other := people{base: "/v1/t/" + otherTn.Slug, key: otherKey}
+	require.Empty(t, other.deliveries(t, b, "name=𠀀䶮"))
+}
+
+// A tenant that limits in-app messages per minute has them wait their turn
+// in the worker, like the other channels.
+func TestMessageInAppRateLimit(t *testing.T) {
+	t.Parallel()
+	b, m := messagesSetup(t, "", "")
+	tn, key := b.tenant(t, tenants.KindPoliceBureau)
+	base := "/v1/t/" + tn.Slug
+	p := makePeople(t, b, key, base)
+	p.settings(t, b, map[string]any{"in_app_per_minute": 1})
+	if s := time.Now().Second(); s >= 55 {
+		time.Sleep(time.Duration(61-s) * time.Second)
+	}
+	r := b.do(t, "POST", base+"/messages/send", key, map[string]any{"text": "限流", "channels": []string{"in_app"}, "recipients": map[string]any{"orgs": []string{p.root}}})
+	require.Equal(t, http.StatusAccepted, r.status, string(r.body))
+	for _, d := range p.deliveries(t, b, "") {
+		require.Equal(t, "created", d["status"])
+	}
+	require.Equal(t, 3, runDue(t, b, m, tn))
+	count := map[string]int{}
+	for _, d := range p.deliveries(t, b, "") {
+		count[d["status"].(string)]++
+	}
+	require.Equal(t, map[string]int{"delivered": 1, "created": 2}, count)
+}
+
+// A template whose variables make the text longer than a message may be is
+// refused naming the variables; a request with several mistakes names them
+// all; nothing is sent.
+func TestMessageTextTooLong(t *testing.T) {
+	t.Parallel()
+	b, _ := messagesSetup(t, "", "")
+	tn, key := b.tenant(t, tenants.KindPoliceBureau)
+	base := "/v1/t/" + tn.Slug
+	p := makePeople(t, b, key, base)
+	r := b.do(t, "POST", base+"/messages/templates", key, map[string]any{"code": "long", "name": "长", "text": "{a}{a}", "variables": []string{"a"}, "channels": []string{"in_app"}})
+	require.Equal(t, http.StatusCreated, r.status, string(r.body))
+	r = b.do(t, "POST", base+"/messages/send", key, map[string]any{"template": "long", "variables": map[string]string{"a": strings.Repeat("䶮", 2001)},
+		"recipients": map[string]any{"members": []string{p.zhang}}})
+	requireProblem(t, r, http.StatusUnprocessableEntity)
+	require.Equal(t, []string{"body.variables"}, r.locations(t))
+
+	// Template and text at once, with an unknown member: both named.
+	r = b.do(t, "POST", base+"/messages/send", key, map[string]any{"template": "long", "text": "x", "variables": map[string]string{"a": "1"}, "channels": []string{"in_app"},
+		"recipients": map[string]any{"members": []string{p.root}}})
+	requireProblem(t, r, http.StatusUnprocessableEntity)
+	require.ElementsMatch(t, []string{"body.text", "body.recipients.members[0]"}, r.locations(t))
+	require.Empty(t, p.deliveries(t, b, ""))
 }

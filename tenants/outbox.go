@@ -34,7 +34,8 @@ type Task struct {
 	RunAt time.Time
 	// DedupeKey, when set, makes the task one of a kind: while the outbox
 	// keeps a task of the same tenant, type and key, enqueueing another
-	// does nothing.
+	// does nothing. The worker removes a row a week (worker.RelayConfig
+	// Keep) after handing it to the queue; its key is free again then.
 	DedupeKey string
 	// Queue overrides the queue the task's type declares: QueueCritical,
 	// QueueDefault or QueueLow.
@@ -50,17 +51,83 @@ var taskTypePattern = regexp.MustCompile(`^[a-z][a-z0-9]{1,30}:[a-z][a-z0-9_]{1,
 // id as the asynq task id. When the tenant already has a task of this type
 // with this dedupe key, Enqueue writes nothing and returns uuid.Nil.
 func Enqueue(ctx context.Context, tx *Tx, task Task) (uuid.UUID, error) {
+	row, err := outboxRow(task)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	// The outbox_notify trigger wakes the relay when tx commits.
+	tag, err := tx.Exec(ctx, `INSERT INTO outbox (tenant_id, id, task_type, payload, run_at, dedupe_key, queue)
+		VALUES (current_tenant(), $1, $2, $3, coalesce($4, now()), NULLIF($5, ''), $6)
+		ON CONFLICT (tenant_id, task_type, dedupe_key) DO NOTHING`,
+		row.id, task.Type, row.payload, row.runAt, task.DedupeKey, task.Queue)
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("tenants: enqueue %s: %w", task.Type, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return uuid.Nil, nil
+	}
+	return row.id, nil
+}
+
+// EnqueueAll is Enqueue of many tasks in one statement: a send to a
+// thousand recipients writes its thousand tasks in one round trip. Tasks
+// whose dedupe key the tenant's outbox already holds (or that repeat one
+// of an earlier task of the list) are skipped; it returns how many it
+// wrote.
+func EnqueueAll(ctx context.Context, tx *Tx, tasks []Task) (int, error) {
+	if len(tasks) == 0 {
+		return 0, nil
+	}
+	var (
+		ids      = make([]uuid.UUID, len(tasks))
+		types    = make([]string, len(tasks))
+		payloads = make([]string, len(tasks))
+		runAts   = make([]*time.Time, len(tasks))
+		keys     = make([]string, len(tasks))
+		queues   = make([]string, len(tasks))
+	)
+	for i, task := range tasks {
+		row, err := outboxRow(task)
+		if err != nil {
+			return 0, err
+		}
+		ids[i], types[i], payloads[i], runAts[i], keys[i], queues[i] = row.id, task.Type, string(row.payload), row.runAt, task.DedupeKey, task.Queue
+	}
+	// WITH ORDINALITY keeps the list's order, so of two tasks with one
+	// dedupe key the first is the one written.
+	tag, err := tx.Exec(ctx, `INSERT INTO outbox (tenant_id, id, task_type, payload, run_at, dedupe_key, queue)
+		SELECT current_tenant(), t.id, t.task_type, t.payload::jsonb, coalesce(t.run_at, now()), NULLIF(t.dedupe_key, ''), t.queue
+		FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[])
+			WITH ORDINALITY AS t (id, task_type, payload, run_at, dedupe_key, queue, n)
+		ORDER BY t.n
+		ON CONFLICT (tenant_id, task_type, dedupe_key) DO NOTHING`,
+		ids, types, payloads, runAts, keys, queues)
+	if err != nil {
+		return 0, fmt.Errorf("tenants: enqueue %d tasks of type %s…: %w", len(tasks), tasks[0].Type, err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// pendingRow is a task as its outbox row stores it.
+type pendingRow struct {
+	id      uuid.UUID
+	payload []byte
+	runAt   *time.Time
+}
+
+// outboxRow checks task and makes its row's id, payload and due time.
+func outboxRow(task Task) (pendingRow, error) {
 	if !taskTypePattern.MatchString(task.Type) {
-		return uuid.Nil, fmt.Errorf("tenants: enqueue: task type %q: want <module>:<task>", task.Type)
+		return pendingRow{}, fmt.Errorf("tenants: enqueue: task type %q: want <module>:<task>", task.Type)
 	}
 	switch task.Queue {
 	case "", QueueCritical, QueueDefault, QueueLow:
 	default:
-		return uuid.Nil, fmt.Errorf("tenants: enqueue %s: unknown queue %q", task.Type, task.Queue)
+		return pendingRow{}, fmt.Errorf("tenants: enqueue %s: unknown queue %q", task.Type, task.Queue)
 	}
 	payload, err := json.Marshal(task.Payload)
 	if err != nil {
-		return uuid.Nil, fmt.Errorf("tenants: enqueue %s: payload: %w", task.Type, err)
+		return pendingRow{}, fmt.Errorf("tenants: enqueue %s: payload: %w", task.Type, err)
 	}
 	var runAt *time.Time
 	if !task.RunAt.IsZero() {
@@ -70,20 +137,9 @@ func Enqueue(ctx context.Context, tx *Tx, task Task) (uuid.UUID, error) {
 	// its right edge.
 	id, err := uuid.NewV7()
 	if err != nil {
-		return uuid.Nil, fmt.Errorf("tenants: enqueue %s: %w", task.Type, err)
+		return pendingRow{}, fmt.Errorf("tenants: enqueue %s: %w", task.Type, err)
 	}
-	// The outbox_notify trigger wakes the relay when tx commits.
-	tag, err := tx.Exec(ctx, `INSERT INTO outbox (tenant_id, id, task_type, payload, run_at, dedupe_key, queue)
-		VALUES (current_tenant(), $1, $2, $3, coalesce($4, now()), NULLIF($5, ''), $6)
-		ON CONFLICT (tenant_id, task_type, dedupe_key) DO NOTHING`,
-		id, task.Type, payload, runAt, task.DedupeKey, task.Queue)
-	if err != nil {
-		return uuid.Nil, fmt.Errorf("tenants: enqueue %s: %w", task.Type, err)
-	}
-	if tag.RowsAffected() == 0 {
-		return uuid.Nil, nil
-	}
-	return id, nil
+	return pendingRow{id: id, payload: payload, runAt: runAt}, nil
 }
 
 // ErrNotPending is returned by CancelTask for a task that is not waiting in

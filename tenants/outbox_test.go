@@ -219,3 +219,54 @@ func TestCancelTask(t *testing.T) {
 	require.Len(t, rows, 1)
 	require.Equal(t, "r-2", *rows[0].DedupeKey)
 }
+
+// EnqueueAll writes many tasks in one statement, as Enqueue would one by
+// one: a key already in the outbox, or repeated in the list, is written
+// once; a bad task writes nothing; another tenant sees none of them.
+func TestEnqueueAll(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.commit(t, func(tx *tenants.Tx) {
+		_, err := tenants.Enqueue(b.ctx, tx, tenants.Task{Type: "messages:deliver", DedupeKey: "d-1"})
+		require.NoError(t, err)
+	})
+	at := time.Now().Add(time.Hour).Truncate(time.Microsecond)
+	b.commit(t, func(tx *tenants.Tx) {
+		n, err := tenants.EnqueueAll(b.ctx, tx, []tenants.Task{
+			{Type: "messages:deliver", DedupeKey: "d-1", Payload: map[string]string{"id": "again"}},
+			{Type: "messages:deliver", DedupeKey: "d-2", Payload: map[string]string{"id": "first"}},
+			{Type: "messages:deliver", DedupeKey: "d-2", Payload: map[string]string{"id": "second"}},
+			{Type: "messages:deliver", Payload: map[string]string{"text": "𠀀䶮"}, RunAt: at, Queue: tenants.QueueLow},
+		})
+		require.NoError(t, err)
+		require.Equal(t, 2, n)
+		n, err = tenants.EnqueueAll(b.ctx, tx, nil)
+		require.NoError(t, err)
+		require.Zero(t, n)
+	})
+	b.tx(t, func(tx *tenants.Tx) {
+		_, err := tenants.EnqueueAll(b.ctx, tx, []tenants.Task{{Type: "messages:deliver"}, {Type: "bad type"}})
+		require.Error(t, err)
+	})
+	rows := b.outbox(t)
+	require.Len(t, rows, 3)
+	byKey := map[string]outboxEntry{}
+	for _, r := range rows {
+		k := ""
+		if r.DedupeKey != nil {
+			k = *r.DedupeKey
+		}
+		byKey[k] = r
+	}
+	require.JSONEq(t, `{"id":"first"}`, string(byKey["d-2"].Payload), "the first of a repeated key is written")
+	require.JSONEq(t, `{"text":"𠀀䶮"}`, string(byKey[""].Payload))
+	require.True(t, byKey[""].RunAt.Equal(at))
+	require.Equal(t, tenants.QueueLow, byKey[""].Queue)
+
+	other := tenanttest.Tenant(t, tenants.KindOther)
+	r, err := b.db.Reader(other.ID, "system")
+	require.NoError(t, err)
+	var n int
+	require.NoError(t, r.QueryRow(b.ctx, "SELECT count(*) FROM outbox").Scan(&n))
+	require.Zero(t, n)
+}

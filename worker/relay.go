@@ -36,6 +36,13 @@ type RelayConfig struct {
 	// so that the rows of a relay that died between handing them over and
 	// marking them are recognised as handed over, not run again.
 	Retention time.Duration
+	// Keep is how long a row stays in the outbox after it was handed to
+	// the queue (7 days): long enough to see what a module enqueued last
+	// week, short enough that the table does not grow with every message
+	// ever sent.
+	Keep time.Duration
+	// PruneEvery is how often the rows older than Keep are removed (1 h).
+	PruneEvery time.Duration
 }
 
 func (c RelayConfig) withDefaults() RelayConfig {
@@ -45,6 +52,8 @@ func (c RelayConfig) withDefaults() RelayConfig {
 	c.Drainers = orDefault(c.Drainers, 4)
 	c.Sweep = orDefault(c.Sweep, 10*time.Second)
 	c.Retention = orDefault(c.Retention, 10*time.Minute)
+	c.Keep = orDefault(c.Keep, 7*24*time.Hour)
+	c.PruneEvery = orDefault(c.PruneEvery, time.Hour)
 	return c
 }
 
@@ -111,6 +120,7 @@ func (r *Relay) run(ctx context.Context) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	wg.Go(func() { r.sweepLoop(ctx) })
+	wg.Go(func() { r.pruneLoop(ctx) })
 	drainers := make(chan struct{}, r.cfg.Drainers)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()

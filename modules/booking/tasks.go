@@ -114,7 +114,7 @@ func (m *Module) RemindIn(ctx context.Context, tx *tenants.Tx, id uuid.UUID) (bo
 	loc := m.calendar(ctx).Location()
 	vars := map[string]string{"name": a.CitizenName, "item": a.ItemName, "hall": a.HallName, "time": a.SlotStart.In(loc).Format("2006-01-02 15:04")}
 	send := messages.Send{Variables: vars, Channels: s.RemindChannels,
-		Recipients: messages.Recipients{Citizens: []messages.CitizenRecipient{{ID: a.CitizenID, Name: a.CitizenName, Phone: a.CitizenPhone}}}}
+		Recipients: messages.Recipients{Citizens: []messages.Citizen{{ID: a.CitizenID, Name: a.CitizenName, Phone: a.CitizenPhone}}}}
 	var tmpl bool
 	if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM message_templates WHERE code = $1)", ReminderTemplate).Scan(&tmpl); err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return false, fmt.Errorf("booking: reminder template: %w", err)

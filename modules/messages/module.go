@@ -3,9 +3,14 @@
 // statistics and announcements, that every other module sends through.
 //
 // A send (SendIn, in the caller's transaction) resolves its recipients —
-// members, every active member of orgs' subtrees, the holders of roles — and
-// writes one delivery per (recipient, channel), each with a messages:deliver
-// task in the outbox. The task (DeliverIn) hands the delivery to its Channel
+// members, every active member of orgs' subtrees, the holders of roles, and
+// citizens given with their addresses — and writes one delivery per
+// (recipient, channel), in one statement. An in-app delivery is delivered
+// there and then: the row is the message in the inbox, and the
+// notification that reaches the recipient's open streams goes out when the
+// transaction commits. Every other delivery (and in-app ones of a tenant
+// that limits them per minute) gets a messages:deliver task in the outbox.
+// The task (DeliverIn) hands the delivery to its Channel
 // and records the outcome: delivered; temporary_failure, retried with
 // backoff; permanent_failure with the reason (refused by the provider, not
 // on the whitelist, or still failing after the last retry). A delivery over

@@ -13,19 +13,23 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"yamen/tenants"
 )
 
 // Live push of in-app messages (站内信) over Server-Sent Events.
 //
-// DeliverIn, when an in-app delivery to a member becomes delivered, runs
-// pg_notify(InboxChannel, 'tenant|member|delivery') in its transaction, so
-// the notification goes out on commit, to every process. Each process holds
-// one connection that LISTENs on the channel (started with the first
-// subscriber) and a hub passing each delivery id to the streams of that
-// member; the stream loads the item with the member's own reader (row-level
-// security applies) and writes it as an event.
+// An in-app delivery to a member that becomes delivered — in the send's own
+// transaction, or by DeliverIn when the tenant rate-limits in-app messages —
+// runs pg_notify(InboxChannel, 'tenant|member|delivery'), so the
+// notification goes out on commit, to every process. Each process, from its
+// first subscriber on, holds one connection that LISTENs on the channel and
+// a small pool of its own from which a loader reads the delivered messages
+// that some stream of this process waits for: everything that arrived
+// together in one query per tenant, whatever the number of streams. The hub
+// passes each message to the streams of its recipient. The streams never
+// wait for the service's pool, where sends queue at full load.
 
 // InboxChannel is the PostgreSQL notification channel of in-app deliveries.
 const InboxChannel = "yamen_inbox"
@@ -34,38 +38,56 @@ const InboxChannel = "yamen_inbox"
 // closing an idle connection.
 const Heartbeat = 15 * time.Second
 
+// loadBatch bounds the deliveries the loader reads in one query.
+const loadBatch = 1000
+
 type inboxKey struct{ tenant, member uuid.UUID }
 
-// hub fans notifications out to the streams of this process.
+// notice is one notification on InboxChannel.
+type notice struct {
+	key      inboxKey
+	delivery uuid.UUID
+}
+
+// hub fans the delivered messages out to the streams of this process.
 type hub struct {
 	mu   sync.Mutex
-	subs map[inboxKey]map[chan uuid.UUID]struct{}
+	subs map[inboxKey]map[chan InboxItem]struct{}
 	once sync.Once
 	stop context.CancelFunc
 	done chan struct{}
+	// pool is the loader's own.
+	pool *pgxpool.Pool
+	// ready is closed when the listener first LISTENs: a stream answered
+	// before would miss what is sent meanwhile.
+	ready     chan struct{}
+	readyOnce sync.Once
+}
+
+// listening waits, at most a few seconds, until the listener has started.
+func (h *hub) listening(ctx context.Context) {
+	t := time.NewTimer(5 * time.Second)
+	defer t.Stop()
+	select {
+	case <-h.ready:
+	case <-ctx.Done():
+	case <-t.C:
+	}
 }
 
 // subscribe registers a stream of the member; the returned function
 // unregisters it.
-func (m *Module) subscribe(tenant, member uuid.UUID) (<-chan uuid.UUID, func()) {
+func (m *Module) subscribe(tenant, member uuid.UUID) (<-chan InboxItem, func()) {
 	h := &m.hub
-	h.once.Do(func() {
-		ctx, cancel := context.WithCancel(context.Background())
-		h.stop = cancel
-		h.done = make(chan struct{})
-		go func() {
-			defer close(h.done)
-			m.listen(ctx)
-		}()
-	})
-	ch := make(chan uuid.UUID, 4096)
+	h.once.Do(m.startHub)
+	ch := make(chan InboxItem, 4096)
 	k := inboxKey{tenant, member}
 	h.mu.Lock()
 	if h.subs == nil {
-		h.subs = map[inboxKey]map[chan uuid.UUID]struct{}{}
+		h.subs = map[inboxKey]map[chan InboxItem]struct{}{}
 	}
 	if h.subs[k] == nil {
-		h.subs[k] = map[chan uuid.UUID]struct{}{}
+		h.subs[k] = map[chan InboxItem]struct{}{}
 	}
 	h.subs[k][ch] = struct{}{}
 	h.mu.Unlock()
@@ -79,33 +101,83 @@ func (m *Module) subscribe(tenant, member uuid.UUID) (<-chan uuid.UUID, func()) 
 	}
 }
 
-// publish passes a notification's payload to the member's streams. A
-// stream too slow to take it loses the event, not the message: it stays in
-// the inbox.
-func (h *hub) publish(payload string) {
-	parts := strings.Split(payload, "|")
-	if len(parts) != 3 {
+// startHub starts the listener and the loader.
+func (m *Module) startHub() {
+	h := &m.hub
+	ctx, cancel := context.WithCancel(context.Background())
+	h.stop = cancel
+	h.done = make(chan struct{})
+	h.ready = make(chan struct{})
+	cfg := m.db.Pool.Config()
+	cfg.MaxConns, cfg.MinConns = 2, 0
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		// Connecting is lazy, so only a configuration the service's own
+		// pool accepted could fail here.
+		m.logger().Error("messages: the inbox loader's pool", "error", err)
+		close(h.ready)
+		close(h.done)
 		return
 	}
-	var ids [3]uuid.UUID
-	for i, p := range parts {
-		id, err := uuid.Parse(p)
-		if err != nil {
-			return
-		}
-		ids[i] = id
-	}
+	h.pool = pool
+	notices := make(chan notice, 65536)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		m.listen(ctx, notices)
+	}()
+	go func() {
+		defer wg.Done()
+		m.load(ctx, notices)
+	}()
+	go func() {
+		wg.Wait()
+		pool.Close()
+		close(h.done)
+	}()
+}
+
+// wanted says whether a stream of this process waits for the member's
+// messages.
+func (h *hub) wanted(k inboxKey) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for ch := range h.subs[inboxKey{ids[0], ids[1]}] {
+	return len(h.subs[k]) > 0
+}
+
+// publish passes a delivered message to its recipient's streams. A stream
+// too slow to take it loses the event, not the message: it stays in the
+// inbox.
+func (h *hub) publish(tenant, member uuid.UUID, i InboxItem) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for ch := range h.subs[inboxKey{tenant, member}] {
 		select {
-		case ch <- ids[2]:
+		case ch <- i:
 		default:
 		}
 	}
 }
 
-// closeHub stops the listener, if it was started.
+// parseNotice reads a notification's payload, tenant|member|delivery.
+func parseNotice(payload string) (notice, bool) {
+	parts := strings.Split(payload, "|")
+	if len(parts) != 3 {
+		return notice{}, false
+	}
+	var ids [3]uuid.UUID
+	for i, p := range parts {
+		id, err := uuid.Parse(p)
+		if err != nil {
+			return notice{}, false
+		}
+		ids[i] = id
+	}
+	return notice{key: inboxKey{ids[0], ids[1]}, delivery: ids[2]}, true
+}
+
+// closeHub stops the listener and the loader, if they were started.
 func (h *hub) closeHub() {
 	h.once.Do(func() {})
 	if h.stop != nil {
@@ -121,10 +193,11 @@ func (m *Module) Cleanup() error {
 }
 
 // listen holds one connection LISTENing on InboxChannel until ctx ends,
-// reconnecting after a second when it breaks.
-func (m *Module) listen(ctx context.Context) {
+// reconnecting after a second when it breaks, and passes the notifications
+// some stream of this process waits for to the loader.
+func (m *Module) listen(ctx context.Context, notices chan<- notice) {
 	for {
-		err := m.listenOnce(ctx)
+		err := m.listenOnce(ctx, notices)
 		if ctx.Err() != nil {
 			return
 		}
@@ -137,8 +210,8 @@ func (m *Module) listen(ctx context.Context) {
 	}
 }
 
-func (m *Module) listenOnce(ctx context.Context) error {
-	pc, err := m.db.Pool.Acquire(ctx)
+func (m *Module) listenOnce(ctx context.Context, notices chan<- notice) error {
+	pc, err := m.hub.pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("acquire: %w", err)
 	}
@@ -147,13 +220,87 @@ func (m *Module) listenOnce(ctx context.Context) error {
 	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{InboxChannel}.Sanitize()); err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	m.hub.readyOnce.Do(func() { close(m.hub.ready) })
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
 			return err
 		}
-		m.hub.publish(n.Payload)
+		nt, ok := parseNotice(n.Payload)
+		if !ok || !m.hub.wanted(nt.key) {
+			continue
+		}
+		select {
+		case notices <- nt:
+		default:
+			m.logger().Warn("messages: the inbox loader is behind; a live event is dropped (the message is in the inbox)", "delivery", nt.delivery)
+		}
 	}
+}
+
+// load reads the messages of the notices, as many as are waiting in one
+// query per tenant, and publishes them, until ctx ends.
+func (m *Module) load(ctx context.Context, notices <-chan notice) {
+	db := &tenants.DB{Pool: m.hub.pool}
+	system := tenants.System().String()
+	for {
+		var batch []notice
+		select {
+		case <-ctx.Done():
+			return
+		case n := <-notices:
+			batch = append(batch, n)
+		}
+	more:
+		for len(batch) < loadBatch {
+			select {
+			case n := <-notices:
+				batch = append(batch, n)
+			default:
+				break more
+			}
+		}
+		byTenant := map[uuid.UUID][]uuid.UUID{}
+		for _, n := range batch {
+			byTenant[n.key.tenant] = append(byTenant[n.key.tenant], n.delivery)
+		}
+		for tenant, ids := range byTenant {
+			r, err := db.Reader(tenant, system)
+			if err == nil {
+				err = loadInApp(ctx, r, ids, func(member uuid.UUID, i InboxItem) { m.hub.publish(tenant, member, i) })
+			}
+			if err != nil && ctx.Err() == nil {
+				m.logger().Warn("messages: load in-app deliveries for the streams", "tenant", tenant, "deliveries", len(ids), "error", err)
+			}
+		}
+	}
+}
+
+// loadInApp reads delivered in-app messages to members by delivery id, in
+// the order they were delivered, and gives each with its recipient to fn.
+func loadInApp(ctx context.Context, q tenants.Querier, ids []uuid.UUID, fn func(member uuid.UUID, i InboxItem)) error {
+	rows, err := q.Query(ctx, `SELECT d.recipient_id, d.id, d.message_id, m.kind, m.body, d.created_at, d.read_at
+		FROM message_deliveries d JOIN messages m ON m.tenant_id = d.tenant_id AND m.id = d.message_id
+		WHERE d.id = ANY($1) AND d.recipient_kind = 'member' AND d.channel = 'in_app' AND d.status = 'delivered'
+		ORDER BY d.delivered_at, d.id`, ids)
+	if err != nil {
+		return fmt.Errorf("messages: in-app deliveries: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			member uuid.UUID
+			i      InboxItem
+		)
+		if err := rows.Scan(&member, &i.ID, &i.MessageID, &i.Kind, &i.Text, &i.CreatedAt, &i.ReadAt); err != nil {
+			return fmt.Errorf("messages: in-app deliveries: %w", err)
+		}
+		fn(member, i)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("messages: in-app deliveries: %w", err)
+	}
+	return nil
 }
 
 func (m *Module) logger() *slog.Logger {
@@ -171,23 +318,6 @@ func notifyInbox(ctx context.Context, tx *tenants.Tx, member string, delivery uu
 		return fmt.Errorf("messages: notify delivery %s: %w", delivery, err)
 	}
 	return nil
-}
-
-// inboxItems loads delivered in-app messages of member by id, in the
-// order they were delivered.
-func inboxItems(ctx context.Context, q tenants.Querier, member uuid.UUID, ids []uuid.UUID) ([]InboxItem, error) {
-	rows, err := q.Query(ctx, `SELECT d.id, d.message_id, m.kind, m.body, d.created_at, d.read_at
-		FROM message_deliveries d JOIN messages m ON m.tenant_id = d.tenant_id AND m.id = d.message_id
-		WHERE d.id = ANY($1) AND d.recipient_kind = 'member' AND d.recipient_id = $2 AND d.channel = 'in_app' AND d.status = 'delivered'
-		ORDER BY d.delivered_at, d.id`, ids, member)
-	if err != nil {
-		return nil, fmt.Errorf("messages: inbox items: %w", err)
-	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (InboxItem, error) {
-		var i InboxItem
-		err := r.Scan(&i.ID, &i.MessageID, &i.Kind, &i.Text, &i.CreatedAt, &i.ReadAt)
-		return i, err
-	})
 }
 
 // inboxSince returns the member's in-app messages delivered after the one
@@ -241,9 +371,10 @@ func (m *Module) stream(ctx context.Context, in *streamInput) (*huma.StreamRespo
 			return nil, err
 		}
 	}
-	// Subscribed before answering, so nothing delivered after the response
-	// started is missed.
+	// Subscribed, and the listener listening, before answering, so nothing
+	// delivered after the response started is missed.
 	events, unsubscribe := m.subscribe(tn.ID, member)
+	m.hub.listening(ctx)
 	return &huma.StreamResponse{Body: func(hctx huma.Context) {
 		defer unsubscribe()
 		hctx.SetHeader("Content-Type", "text/event-stream")
@@ -252,12 +383,11 @@ func (m *Module) stream(ctx context.Context, in *streamInput) (*huma.StreamRespo
 		hctx.SetStatus(http.StatusOK)
 		w := hctx.BodyWriter()
 		rc := flusher{w}
+		// write writes an event; the caller flushes.
 		write := func(i InboxItem) bool {
 			data, _ := json.Marshal(StreamEvent{ID: i.ID, Kind: i.Kind, Text: i.Text, CreatedAt: i.CreatedAt})
-			if _, err := fmt.Fprintf(w, "id: %s\nevent: message\ndata: %s\n\n", i.ID, data); err != nil {
-				return false
-			}
-			return rc.Flush() == nil
+			_, err := fmt.Fprintf(w, "id: %s\nevent: message\ndata: %s\n\n", i.ID, data)
+			return err == nil
 		}
 		if _, err := fmt.Fprint(w, ": connected\nretry: 3000\n\n"); err != nil || rc.Flush() != nil {
 			return
@@ -266,6 +396,9 @@ func (m *Module) stream(ctx context.Context, in *streamInput) (*huma.StreamRespo
 			if !write(i) {
 				return
 			}
+		}
+		if len(missed) > 0 && rc.Flush() != nil {
+			return
 		}
 		rctx := hctx.Context()
 		tick := time.NewTicker(Heartbeat)
@@ -278,29 +411,24 @@ func (m *Module) stream(ctx context.Context, in *streamInput) (*huma.StreamRespo
 				if _, err := fmt.Fprint(w, ": heartbeat\n\n"); err != nil || rc.Flush() != nil {
 					return
 				}
-			case id := <-events:
-				// Whatever else is waiting goes in the same query.
-				ids := []uuid.UUID{id}
+			case i := <-events:
+				if !write(i) {
+					return
+				}
+				// Whatever else is waiting goes out in the same flush.
 			more:
-				for len(ids) < 500 {
+				for {
 					select {
-					case id := <-events:
-						ids = append(ids, id)
+					case i := <-events:
+						if !write(i) {
+							return
+						}
 					default:
 						break more
 					}
 				}
-				items, err := inboxItems(rctx, reader, member, ids)
-				if err != nil {
-					if rctx.Err() == nil {
-						m.logger().Warn("messages: load in-app deliveries for the stream", "deliveries", len(ids), "error", err)
-					}
-					continue
-				}
-				for _, i := range items {
-					if !write(i) {
-						return
-					}
+				if rc.Flush() != nil {
+					return
 				}
 			}
 		}

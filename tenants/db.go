@@ -7,6 +7,8 @@ package tenants
 import (
 	"context"
 	"fmt"
+	"runtime"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -33,6 +35,13 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		cfg.ConnConfig.RuntimeParams["application_name"] = "yamen"
 	}
 	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
+	// pgxpool's default, max(4, cores), leaves requests queueing for a
+	// connection while the ones holding them wait out round trips to the
+	// database; sixteen, or four per core, keep it busy. A pool_max_conns in
+	// the URL wins.
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = int32(max(16, 4*runtime.GOMAXPROCS(0)))
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("tenants: connect: %w", err)

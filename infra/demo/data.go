@@ -22,6 +22,8 @@ type TenantSpec struct {
 	Orgs    []OrgSpec
 	Roles   []RoleSpec
 	Members []MemberSpec
+	// Catalog is the hall's catalogue, for a government affairs hall.
+	Catalog *CatalogSpec
 }
 
 // OrgSpec is an org node; Parent is the parent's code.
@@ -206,6 +208,7 @@ func hall() TenantSpec {
 			{Name: "孙浩", Org: "shijian", Email: "sunhao@demo-hall.example", Roles: []string{RoleDeptAdmin}},
 			{Name: "吴静", Org: "w01", Email: "wujing@demo-hall.example", Roles: []string{RoleWindowStaff}},
 		},
+		Catalog: hallCatalog(),
 	}
 }
 

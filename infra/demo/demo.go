@@ -1,7 +1,9 @@
 // Package demo loads the fictional demo jurisdiction 示范市 (`yamen seed
 // demo`): its region tree, the 2026–2027 working-day calendar, three tenants
 // (a police bureau, a government affairs hall, a credit centre) with their
-// org trees, roles and a few members, and admin keys to try them with.
+// org trees, roles and a few members, the hall's catalogue (示范市政务服务中心:
+// departments, service items, windows, hours; catalog.go), and admin keys to
+// try them with.
 //
 // Everything is fictional: region codes use the 98 prefix, which no real
 // province has; names, badge numbers and e-mail addresses (.example) are
@@ -283,6 +285,12 @@ func fill(ctx context.Context, db *tenants.DB, t tenants.Tenant, spec TenantSpec
 			}
 			if m.Badge != "" {
 				byBadge[m.Badge] = id
+			}
+		}
+
+		if spec.Catalog != nil {
+			if err := fillCatalog(ctx, tx, spec.Catalog, orgs); err != nil {
+				return fmt.Errorf("catalog: %w", err)
 			}
 		}
 

@@ -18,6 +18,7 @@ import (
 	"yamen/infra/demo"
 	"yamen/modules"
 	"yamen/modules/builtin"
+	"yamen/modules/catalog"
 	"yamen/policy"
 	"yamen/tenants"
 	"yamen/tenants/tenanttest"
@@ -463,4 +464,45 @@ func TestRegions(t *testing.T) {
 	if j.RegionCode == demo.CityCode {
 		assert.Equal(t, demo.Jurisdiction, j)
 	}
+}
+
+func TestSeedHallCatalog(t *testing.T) {
+	db, _ := seed(t)
+	ctx := context.Background()
+	tn, err := db.TenantBySlug(ctx, demo.HallSlug)
+	require.NoError(t, err)
+	r, err := db.Reader(tn.ID, "anonymous")
+	require.NoError(t, err)
+
+	halls, err := catalog.ListHalls(ctx, r, catalog.HallFilter{Region: demo.CityCode, ActiveOnly: true})
+	require.NoError(t, err)
+	require.Len(t, halls, 1, "the centre is found from the city down")
+	hall, err := catalog.GetHallDetail(ctx, r, halls[0].ID, true)
+	require.NoError(t, err)
+	assert.Equal(t, "示范市政务服务中心", hall.Name)
+	assert.Len(t, hall.Departments, 5)
+	assert.Len(t, hall.Hours, 10, "Monday to Friday, morning and afternoon")
+	for _, p := range hall.Hours {
+		assert.LessOrEqual(t, p.Weekday, 5, "Saturday is closed until the hall opens it")
+	}
+
+	page, err := catalog.ListItems(ctx, r, catalog.ItemFilter{ActiveOnly: true, Limit: 100})
+	require.NoError(t, err)
+	assert.Len(t, page.Items, 15)
+	for _, it := range page.Items {
+		assert.NotEmpty(t, it.Theme, it.Name)
+		assert.NotEmpty(t, it.Materials, it.Name)
+		d, err := catalog.GetItemDetail(ctx, r, it.ID, true)
+		require.NoError(t, err)
+		assert.NotEmpty(t, d.Windows, "%s is handled at a window", it.Name)
+	}
+	windows, err := catalog.ListWindows(ctx, r, catalog.WindowFilter{Hall: halls[0].ID.String()})
+	require.NoError(t, err)
+	require.Len(t, windows, 10)
+	for i, w := range windows {
+		assert.Equal(t, i+1, w.Number)
+	}
+	bookable, err := catalog.ListItems(ctx, r, catalog.ItemFilter{ActiveOnly: true, Bookable: "true", Q: "不动产"})
+	require.NoError(t, err)
+	assert.Len(t, bookable.Items, 2)
 }

@@ -132,6 +132,14 @@ func (p *Portal) routes() {
 	m.HandleFunc("POST /t/{tenant}/admin/policies", p.staffForm("policies:manage", p.uploadPolicy))
 	m.HandleFunc("POST /t/{tenant}/admin/policies/{version}/activate", p.staffForm("policies:manage", p.activatePolicy))
 	m.HandleFunc("GET /t/{tenant}/admin/audit", p.staff("audit:read", p.listAudit))
+
+	m.HandleFunc("GET /t/{tenant}/window", p.staff("queue:call", p.pickWindow))
+	m.HandleFunc("GET /t/{tenant}/window/{window}", p.staff("queue:call", p.showWindow))
+	m.HandleFunc("POST /t/{tenant}/window/{window}/call", p.staffForm("queue:call", p.callNext))
+	m.HandleFunc("POST /t/{tenant}/window/{window}/tickets/{ticket}/{verb}", p.staffForm("queue:call", p.ticketAction))
+	m.HandleFunc("POST /t/{tenant}/window/{window}/checkin", p.staffForm("queue:issue", p.checkIn))
+	m.HandleFunc("GET /t/{tenant}/board", p.public("queue", p.boardHalls))
+	m.HandleFunc("GET /t/{tenant}/board/{hall}", p.public("queue", p.showBoard))
 }
 
 // detach keeps a request's values but not its cancellation, for writes that

@@ -50,6 +50,13 @@ func funcs(lang string) template.FuncMap {
 		"t":    func(key string, args ...any) string { return translate(lang, key, args...) },
 		"tx":   func(t modules.Text) string { return textIn(lang, t) },
 		"when": func(t time.Time) string { return t.In(beijing).Format("2006-01-02 15:04:05") },
+		// deref shows an optional number (a window number) or nothing.
+		"deref": func(n *int) any {
+			if n == nil {
+				return ""
+			}
+			return *n
+		},
 		"indent": func(depth int) template.CSS {
 			return template.CSS(fmt.Sprintf("margin-inline-start:%.1frem", float64(depth-1)*1.5))
 		},

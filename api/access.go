@@ -398,6 +398,10 @@ func (a *access) person(ctx context.Context, token, cookie string) (tenants.Subj
 	if name, ok := id.Traits["name"].(string); ok {
 		s.Name = name
 	}
+	if s.Kind != tenants.SubjectMember {
+		s.Phone, _ = id.Traits["phone"].(string)
+		s.RealNameLevel = id.RealNameLevel
+	}
 	return s, nil
 }
 

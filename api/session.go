@@ -19,6 +19,8 @@ type Identity struct {
 	// Schema is the Kratos identity schema: staff, citizen or intermediary.
 	Schema string         `json:"kind"`
 	Traits map[string]any `json:"traits"`
+	// RealNameLevel is a citizen's metadata_public.real_name_level.
+	RealNameLevel string `json:"-"`
 	// Session is the Kratos session the identity was resolved from.
 	Session string `json:"-"`
 	// AuthenticatedAt is when the person signed in.
@@ -118,5 +120,11 @@ func identityOf(k *kratos.Identity) (Identity, error) {
 	if k.State != nil && *k.State != "active" {
 		return Identity{}, errors.Join(errNoSession, fmt.Errorf("identity %s is %s", id, *k.State))
 	}
-	return Identity{ID: id, Schema: k.SchemaId, Traits: traits}, nil
+	level := "none"
+	if meta, ok := k.MetadataPublic.(map[string]any); ok {
+		if l, ok := meta["real_name_level"].(string); ok && l != "" {
+			level = l
+		}
+	}
+	return Identity{ID: id, Schema: k.SchemaId, Traits: traits, RealNameLevel: level}, nil
 }

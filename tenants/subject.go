@@ -37,6 +37,13 @@ type Subject struct {
 	IdentityID uuid.UUID
 	// Session is the Kratos session a person acts through.
 	Session string
+	// Phone is a citizen's or intermediary's phone number (a trait), for
+	// the modules that contact them (booking's reminders).
+	Phone string
+	// RealNameLevel is a citizen's real-name level (实名等级: none,
+	// real_name, real_person, in_person), from their identity's public
+	// metadata, which only Yamen writes.
+	RealNameLevel string
 }
 
 // System is the subject of work the service does on its own (the worker).

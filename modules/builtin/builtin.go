@@ -34,16 +34,18 @@ func Registry() (*modules.Registry, error) {
 // Modules returns every built-in module, in the order tenant admins see them:
 // the shared modules first, then each kind's bundle.
 func Modules() []modules.Module {
+	// Booking sends its reminders through the message centre.
+	msgs := messages.New()
 	return []modules.Module{
 		// every tenant
 		files.New(),
-		messages.New(),
+		msgs,
 		approvals.New(),
 		tasks.New(),
 		reports.New(),
 		// affairs_hall
 		catalog.New(),
-		booking.New(),
+		booking.New(msgs),
 		queue.New(),
 		ratings.New(),
 		oneflow.New(),

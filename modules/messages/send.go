@@ -35,6 +35,17 @@ type Recipients struct {
 	Members []uuid.UUID `json:"members,omitempty" required:"false" maxItems:"10000" doc:"人员编号 (member ids)"`
 	Orgs    []uuid.UUID `json:"orgs,omitempty" required:"false" maxItems:"1000" doc:"组织编号，含下级组织的在职人员 (org ids: the active members of each subtree)"`
 	Roles   []uuid.UUID `json:"roles,omitempty" required:"false" maxItems:"1000" doc:"角色编号，持有该角色的在职人员 (role ids: the active members holding them)"`
+	// Citizens are people outside the tenant (Kratos citizen identities),
+	// named by the module that sends to them — booking's reminders — with
+	// the contact details it holds; the HTTP send takes none.
+	Citizens []CitizenRecipient `json:"-"`
+}
+
+// CitizenRecipient is a citizen a module sends to.
+type CitizenRecipient struct {
+	ID    uuid.UUID
+	Name  string
+	Phone string
 }
 
 // Sent is what a send created.
@@ -190,6 +201,25 @@ func (m *Module) send(ctx context.Context, tx *tenants.Tx, in Send, idempotencyK
 	if err != nil {
 		return Sent{}, fmt.Errorf("messages: deliveries: %w", err)
 	}
+	if len(in.Recipients.Citizens) > 0 {
+		cids, names, phones := make([]uuid.UUID, 0, len(in.Recipients.Citizens)), []string{}, []string{}
+		for _, c := range in.Recipients.Citizens {
+			cids, names, phones = append(cids, c.ID), append(names, c.Name), append(phones, c.Phone)
+		}
+		rows, err := tx.Query(ctx, `INSERT INTO message_deliveries (tenant_id, message_id, recipient_kind, recipient_id, recipient_name, recipient_phone, recipient_email, channel)
+			SELECT current_tenant(), $1, 'citizen', r.id, r.name, r.phone, '', c::message_channel
+			FROM unnest($2::uuid[], $3::text[], $4::text[]) AS r (id, name, phone) CROSS JOIN unnest($5::text[]) AS c
+			ON CONFLICT DO NOTHING
+			RETURNING id`, messageID, cids, names, phones, channels)
+		if err != nil {
+			return Sent{}, fmt.Errorf("messages: citizen deliveries: %w", err)
+		}
+		more, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+		if err != nil {
+			return Sent{}, fmt.Errorf("messages: citizen deliveries: %w", err)
+		}
+		ids = append(ids, more...)
+	}
 	if len(ids) == 0 {
 		// Rolled back with the message: a send that reaches nobody is a
 		// mistake to report, not a record to keep.
@@ -227,7 +257,7 @@ const recipientsSQL = `SELECT m.id, m.name, coalesce(m.phone, '') AS phone, coal
 
 // checkRecipients names every recipient id that is not the tenant's.
 func checkRecipients(ctx context.Context, tx *tenants.Tx, r Recipients) ([]problem.Field, error) {
-	if len(r.Members)+len(r.Orgs)+len(r.Roles) == 0 {
+	if len(r.Members)+len(r.Orgs)+len(r.Roles)+len(r.Citizens) == 0 {
 		return []problem.Field{{Location: "body.recipients", Message: "须至少给出一个接收人、组织或角色 (name at least one member, org or role)"}}, nil
 	}
 	var fields []problem.Field

@@ -1,0 +1,133 @@
+package booking_test
+
+import (
+	"context"
+	"os"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"yamen/modules/booking"
+	"yamen/tenants"
+)
+
+func percentile(all []time.Duration, p int) float64 {
+	slices.Sort(all)
+	return float64(all[len(all)*p/100].Microseconds()) / 1000
+}
+
+// BenchmarkSlots30Days is the public slots read of one item over 30 days
+// (about 22 working days of 13 slots), with places taken in some of them.
+// It reports the p95 of one read.
+func BenchmarkSlots30Days(b *testing.B) {
+	f := setup(b)
+	ctx := context.Background()
+	f.rule(b, booking.TargetItem, f.item, booking.Rule{DaysAhead: new(40), Capacity: new(1000)})
+	for d := range 10 {
+		_, err := f.book(b, citizen(), f.item, at(9, 25, 9, 0).AddDate(0, 0, d), wednesday, "")
+		_ = err // weekends and holidays have no slot
+	}
+	from, to := at(9, 24, 0, 0), at(10, 23, 23, 59)
+	r, err := f.db.Reader(f.tn.ID, "anonymous")
+	require.NoError(b, err)
+	var all []time.Duration
+	n := 0
+	for b.Loop() {
+		start := time.Now()
+		s, err := booking.ListSlots(ctx, r, f.cal, f.item, from, to, wednesday)
+		if err != nil {
+			b.Fatal(err)
+		}
+		all = append(all, time.Since(start))
+		n = len(s.Slots)
+	}
+	b.ReportMetric(float64(n), "slots")
+	b.ReportMetric(percentile(all, 50), "p50-ms")
+	b.ReportMetric(percentile(all, 95), "p95-ms")
+}
+
+// BenchmarkBook64 is booking at 64 connections: 64 citizens at a time,
+// each a new one, spread over the slots of three weeks. It reports
+// bookings per second and the p99 of one booking transaction.
+func BenchmarkBook64(b *testing.B) {
+	f := setup(b)
+	ctx := context.Background()
+	db, err := tenants.Open(ctx, os.Getenv("YAMEN_DATABASE_URL")+"&pool_max_conns=64")
+	require.NoError(b, err)
+	defer db.Close()
+	f.rule(b, booking.TargetItem, f.item, booking.Rule{DaysAhead: new(30), Capacity: new(10000)})
+	r, err := f.db.Reader(f.tn.ID, "anonymous")
+	require.NoError(b, err)
+	s, err := booking.ListSlots(ctx, r, f.cal, f.item, at(9, 24, 0, 0), at(10, 20, 0, 0), wednesday)
+	require.NoError(b, err)
+	slots := s.Slots
+	const concurrency = 64
+	b.SetParallelism((concurrency + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+	var (
+		mu   sync.Mutex
+		all  []time.Duration
+		next atomic.Int64
+	)
+	begin := time.Now()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		var mine []time.Duration
+		for pb.Next() {
+			c := booking.Citizen{ID: uuid.New(), Name: "压测", Phone: "+8613800138000", RealNameLevel: booking.LevelRealName}
+			slot := slots[int(next.Add(1))%len(slots)].Start
+			start := time.Now()
+			err := db.Tx(ctx, f.tn.ID, "citizen:"+c.ID.String(), func(tx *tenants.Tx) error {
+				_, err := f.m.Book(ctx, tx, f.cal, c, booking.NewAppointment{ItemID: f.item, SlotStart: slot}, "", wednesday)
+				return err
+			})
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			mine = append(mine, time.Since(start))
+		}
+		mu.Lock()
+		all = append(all, mine...)
+		mu.Unlock()
+	})
+	b.StopTimer()
+	if len(all) > 0 {
+		b.ReportMetric(float64(len(all))/time.Since(begin).Seconds(), "bookings/s")
+		b.ReportMetric(percentile(all, 50), "p50-ms")
+		b.ReportMetric(percentile(all, 99), "p99-ms")
+	}
+}
+
+// BenchmarkEmptyTx64 is the floor BenchmarkBook64 stands on: a tenant
+// transaction of one trivial statement, 64 at a time, on the same pool.
+func BenchmarkEmptyTx64(b *testing.B) {
+	f := setup(b)
+	ctx := context.Background()
+	db, err := tenants.Open(ctx, os.Getenv("YAMEN_DATABASE_URL")+"&pool_max_conns=64")
+	require.NoError(b, err)
+	defer db.Close()
+	b.SetParallelism((64 + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+	begin := time.Now()
+	var n atomic.Int64
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			err := db.Tx(ctx, f.tn.ID, "system", func(tx *tenants.Tx) error {
+				_, err := tx.Exec(ctx, "SELECT 1")
+				return err
+			})
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			n.Add(1)
+		}
+	})
+	b.ReportMetric(float64(n.Load())/time.Since(begin).Seconds(), "tx/s")
+}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
+	"github.com/xuri/excelize/v2"
 
 	"yamen/tenants"
 	"yamen/tenants/tenanttest"
@@ -193,6 +194,11 @@ func TestCatalogValidation(t *testing.T) {
 		r = b.do(t, "POST", c.base+"/halls", c.key, map[string]any{"code": "x", "name": "x", "region_code": "990199"})
 		requireProblem(t, r, http.StatusUnprocessableEntity)
 		require.Equal(t, []string{"body.region_code"}, r.locations(t))
+		r = b.do(t, "POST", c.base+"/halls", c.key, map[string]any{"code": "nul", "name": "a\x00b", "region_code": tenanttest.CityCode})
+		requireProblem(t, r, http.StatusUnprocessableEntity)
+		r = b.do(t, "POST", c.base+"/items", c.key, map[string]any{"department_id": c.police, "code": "NUL-1", "name": "材料",
+			"materials": []map[string]any{{"name": "a\x00b", "copies": 1, "required": true}}})
+		requireProblem(t, r, http.StatusUnprocessableEntity)
 		r = b.do(t, "POST", c.base+"/halls", c.key, map[string]any{"code": "center", "name": "重名", "region_code": tenanttest.CityCode})
 		requireProblem(t, r, http.StatusConflict)
 		require.Equal(t, []string{"body.code"}, r.locations(t))
@@ -355,4 +361,47 @@ func BenchmarkCatalogSearch(b *testing.B) {
 			b.ReportMetric(float64(latencies[len(latencies)*95/100].Microseconds()), "p95-µs")
 		})
 	}
+}
+
+func TestCatalogExcelImport(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	c := newHallCatalog(t, b)
+	sheet := func(rows ...[]any) string {
+		f := excelize.NewFile()
+		defer f.Close()
+		for i, row := range rows {
+			cell, _ := excelize.CoordinatesToCellName(1, i+1)
+			require.NoError(t, f.SetSheetRow("Sheet1", cell, &row))
+		}
+		buf, err := f.WriteToBuffer()
+		require.NoError(t, err)
+		return buf.String()
+	}
+	head := []any{"部门编码", "事项编码", "事项名称", "主题分类", "法定办结时限", "申报材料", "可预约", "可现场取号", "须实名", "号票前缀", "是否启用"}
+	xlsx := "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	post := func(body string) reply {
+		return b.send(t, "POST", c.base+"/items/import/xlsx", body, "Authorization", "Bearer "+c.key, "Content-Type", xlsx)
+	}
+
+	r := post(sheet(head,
+		[]any{"police", "HJ-020", "户口迁出", "户籍办理", 3, "居民身份证；户口簿", "是"},
+		[]any{"nope", "X-1", "无此部门"},
+		[]any{"police", "HJ-021", "坏材料", "", "", "证明*0"},
+	))
+	requireProblem(t, r, http.StatusUnprocessableEntity)
+	require.Equal(t, []string{"body.F4"}, r.locations(t), "the cells are read first")
+	r = post(sheet(head,
+		[]any{"police", "HJ-020", "户口迁出", "户籍办理", 3, "居民身份证；户口簿", "是"},
+		[]any{"nope", "X-1", "无此部门"},
+	))
+	requireProblem(t, r, http.StatusUnprocessableEntity)
+	require.Equal(t, []string{"body.A3"}, r.locations(t), "then the departments, named by cell")
+
+	r = post(sheet(head, []any{"police", "HJ-020", "户口迁出（𠀀）", "户籍办理", 3, "居民身份证；户口簿", "是"}))
+	require.Equal(t, http.StatusOK, r.status, string(r.body))
+	require.EqualValues(t, 1, r.json(t)["created"])
+	require.Equal(t, []string{"HJ-001", "HJ-020"}, codes(t, b.do(t, "GET", c.base+"/items?q="+url.QueryEscape("𠀀")+"&bookable=true", "", nil)))
+
+	requireProblem(t, post("not a workbook"), http.StatusUnprocessableEntity)
 }

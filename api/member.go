@@ -111,7 +111,9 @@ func (s *Server) registerMembers(r *modules.Router) {
 	modules.Register(r, "members:read", huma.Operation{
 		OperationID: "get-member", Method: http.MethodGet, Path: "/members/{member}", Summary: "查看人员 Get a staff member",
 	}, func(ctx context.Context, in *MemberPath) (*Body[tenants.Member], error) {
-		return inTenantRead(s, ctx, func(tx tenants.Querier) (tenants.Member, error) { return tenants.GetMember(ctx, tx, in.Member) })
+		return inTenantRead(s, ctx, func(tx tenants.Querier) (tenants.Member, error) {
+			return tenants.GetMemberWithin(ctx, tx, decisionFrom(ctx).Scope, in.Member)
+		})
 	})
 	modules.Register(r, "members:write", huma.Operation{
 		OperationID: "update-member", Method: http.MethodPatch, Path: "/members/{member}", Summary: "修改人员 Update a staff member",

@@ -152,6 +152,8 @@ func TestStaffSessions(t *testing.T) {
 	}
 	require.ElementsMatch(t, []string{"张伟", "李娜"}, names(officerToken), "the officer sees the data of their org")
 	require.ElementsMatch(t, []string{"张伟", "李娜"}, names(auxToken), "the auxiliary sees exactly the sponsor's scope, not their own role's")
+	require.Equal(t, http.StatusOK, b.doSession(t, "GET", base+"/members/"+colleague, officerToken, nil).status, "a member of their org, by id")
+	requireProblem(t, b.doSession(t, "GET", base+"/members/"+aux, officerToken, nil), http.StatusNotFound) // west: outside the officer's scope, by id too
 
 	p := requireProblem(t, b.doSession(t, "POST", base+"/orgs", officerToken, map[string]any{"code": "x", "name": "x", "kind": "other"}), http.StatusForbidden)
 	require.Contains(t, p["detail"], "orgs:write")

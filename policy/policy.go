@@ -12,7 +12,9 @@ import (
 	"io/fs"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/metrics"
 	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/topdown"
 )
 
 //go:embed rego/*.rego
@@ -21,6 +23,8 @@ var baseRego embed.FS
 // Engine holds the prepared decision query.
 type Engine struct {
 	query rego.PreparedEvalQuery
+	// modules are the modules' rego, which a tenant's engine keeps.
+	modules []Module
 }
 
 // Module is extra rego a module contributes (package yamen.modules.<id>).
@@ -32,23 +36,22 @@ type Module struct {
 // New compiles the base policy with the modules' rego and prepares the one
 // query every request asks.
 func New(ctx context.Context, mods ...Module) (*Engine, error) {
-	var opts []func(*rego.Rego)
-	for _, m := range mods {
-		opts = append(opts, rego.Module(m.Name, m.Source))
-	}
-	return compile(ctx, opts...)
+	return compile(ctx, mods)
 }
 
-func compile(ctx context.Context, extra ...func(*rego.Rego)) (*Engine, error) {
+func compile(ctx context.Context, mods []Module, extra ...func(*rego.Rego)) (*Engine, error) {
 	opts := []func(*rego.Rego){rego.Query("data.yamen.authz.decision")}
 	for name, src := range baseSources() {
 		opts = append(opts, rego.Module(name, src))
+	}
+	for _, m := range mods {
+		opts = append(opts, rego.Module(m.Name, m.Source))
 	}
 	pq, err := rego.New(append(opts, extra...)...).PrepareForEval(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("policy: compile: %w", err)
 	}
-	return &Engine{query: pq}, nil
+	return &Engine{query: pq, modules: mods}, nil
 }
 
 // baseSources returns the embedded base policy by file name.
@@ -114,7 +117,8 @@ type Input struct {
 	Fields []string
 }
 
-// Decision is the answer.
+// Decision is the answer. A refusal carries its reasons, a scope that sees
+// nothing and no masks; an allowance carries no reasons.
 type Decision struct {
 	Allow   bool
 	Scope   Scope
@@ -123,111 +127,186 @@ type Decision struct {
 }
 
 // Decide evaluates the prepared query.
+//
+// The options trim what OPA does around the evaluation: no metrics, the
+// result kept as terms rather than converted to Go maps, and cancellation
+// tied to ctx by context.AfterFunc rather than a goroutine per call.
 func (e *Engine) Decide(ctx context.Context, in Input) (Decision, error) {
-	rs, err := e.query.Eval(ctx, rego.EvalParsedInput(in.ast()))
+	cancel := topdown.NewCancel()
+	stop := context.AfterFunc(ctx, cancel.Cancel)
+	defer stop()
+	rs, err := e.query.Eval(ctx, rego.EvalParsedInput(in.ast()),
+		rego.EvalMetrics(metrics.NoOp()), rego.EvalExternalCancel(cancel), rego.EvalGenerateJSON(keepTerm))
 	if err != nil {
 		return Decision{}, fmt.Errorf("policy: evaluate %s: %w", in.Action, err)
 	}
 	if len(rs) != 1 || len(rs[0].Expressions) != 1 {
 		return Decision{}, errors.New("policy: the decision is undefined")
 	}
-	out, ok := rs[0].Expressions[0].Value.(map[string]any)
+	out, ok := rs[0].Expressions[0].Value.(*ast.Term)
 	if !ok {
 		return Decision{}, fmt.Errorf("policy: unexpected decision %T", rs[0].Expressions[0].Value)
 	}
-	return decode(out)
+	return decode(out.Value)
 }
+
+// keepTerm hands the result back as OPA's term: decode reads the few fields
+// it needs without building Go maps first.
+func keepTerm(t *ast.Term, _ *rego.EvalContext) (any, error) { return t, nil }
+
+// Keys of the input, built once: a term for each key is allocated per
+// decision otherwise. OPA does not modify input terms.
+var (
+	keyKind, keyID, keyScopes, keyMember    = ast.StringTerm("kind"), ast.StringTerm("id"), ast.StringTerm("scopes"), ast.StringTerm("member")
+	keyRoles, keySponsor, keyResource       = ast.StringTerm("roles"), ast.StringTerm("sponsor"), ast.StringTerm("resource")
+	keyGrant, keyModule, keyEntitled        = ast.StringTerm("grant"), ast.StringTerm("module"), ast.StringTerm("entitled")
+	keySubject, keyAction, keyFields        = ast.StringTerm("subject"), ast.StringTerm("action"), ast.StringTerm("fields")
+	keyOrg, keyDepth, keyName, keyPerms     = ast.StringTerm("org"), ast.StringTerm("depth"), ast.StringTerm("name"), ast.StringTerm("permissions")
+	keyDataScope, keyScopeOrgs              = ast.StringTerm("data_scope"), ast.StringTerm("scope_org_ids")
+	keyAllow, keyScope, keyMasks, keyReason = ast.StringTerm("allow"), ast.StringTerm("scope"), ast.StringTerm("masks"), ast.StringTerm("reasons")
+	keyAll, keyOrgs, keySubtrees, keySelf   = ast.StringTerm("all"), ast.StringTerm("orgs"), ast.StringTerm("subtrees"), ast.StringTerm("self")
+)
 
 // ast builds the input as OPA terms directly: converting a map by
 // reflection costs more than the evaluation itself.
 func (in Input) ast() ast.Value {
 	subject := [][2]*ast.Term{
-		{ast.StringTerm("kind"), ast.StringTerm(in.Subject.Kind)},
-		{ast.StringTerm("id"), ast.StringTerm(in.Subject.ID)},
-		{ast.StringTerm("scopes"), stringArray(in.Subject.Scopes)},
+		{keyKind, str(in.Subject.Kind)},
+		{keyID, ast.StringTerm(in.Subject.ID)},
+		{keyScopes, stringArray(in.Subject.Scopes)},
 	}
 	if m := in.Subject.Member; m != nil {
-		subject = append(subject, [2]*ast.Term{ast.StringTerm("member"), memberTerm(m, false)},
-			[2]*ast.Term{ast.StringTerm("roles"), rolesTerm(m.Roles)})
+		roles := rolesTerm(m.Roles)
+		subject = append(subject, [2]*ast.Term{keyMember, memberTerm(m, roles)}, [2]*ast.Term{keyRoles, roles})
 	} else {
-		subject = append(subject, [2]*ast.Term{ast.StringTerm("roles"), ast.ArrayTerm()})
+		subject = append(subject, [2]*ast.Term{keyRoles, ast.ArrayTerm()})
 	}
 	if s := in.Subject.Sponsor; s != nil {
-		subject = append(subject, [2]*ast.Term{ast.StringTerm("sponsor"), memberTerm(s, true)})
+		subject = append(subject, [2]*ast.Term{keySponsor, memberTerm(s, rolesTerm(s.Roles))})
 	}
-	resource := [][2]*ast.Term{{ast.StringTerm("grant"), stringArray(in.Grant)}}
+	resource := [][2]*ast.Term{{keyGrant, stringArray(in.Grant)}}
 	if in.ModuleEntitled != nil {
-		resource = append(resource, [2]*ast.Term{ast.StringTerm("module"),
-			ast.ObjectTerm([2]*ast.Term{ast.StringTerm("entitled"), ast.BooleanTerm(*in.ModuleEntitled)})})
+		resource = append(resource, [2]*ast.Term{keyModule,
+			ast.ObjectTerm([2]*ast.Term{keyEntitled, ast.InternedTerm(*in.ModuleEntitled)})})
 	}
 	return ast.NewObject(
-		[2]*ast.Term{ast.StringTerm("subject"), ast.ObjectTerm(subject...)},
-		[2]*ast.Term{ast.StringTerm("action"), ast.StringTerm(in.Action)},
-		[2]*ast.Term{ast.StringTerm("resource"), ast.ObjectTerm(resource...)},
-		[2]*ast.Term{ast.StringTerm("fields"), stringArray(in.Fields)},
+		[2]*ast.Term{keySubject, ast.ObjectTerm(subject...)},
+		[2]*ast.Term{keyAction, ast.StringTerm(in.Action)},
+		[2]*ast.Term{keyResource, ast.ObjectTerm(resource...)},
+		[2]*ast.Term{keyFields, stringArray(in.Fields)},
 	)
 }
 
-func memberTerm(m *Member, withRoles bool) *ast.Term {
-	kv := [][2]*ast.Term{
-		{ast.StringTerm("id"), ast.StringTerm(m.ID)},
-		{ast.StringTerm("org"), ast.ObjectTerm(
-			[2]*ast.Term{ast.StringTerm("id"), ast.StringTerm(m.Org.ID)},
-			[2]*ast.Term{ast.StringTerm("kind"), ast.StringTerm(m.Org.Kind)},
-			[2]*ast.Term{ast.StringTerm("depth"), ast.IntNumberTerm(m.Org.Depth)},
+func memberTerm(m *Member, roles *ast.Term) *ast.Term {
+	return ast.ObjectTerm(
+		[2]*ast.Term{keyID, ast.StringTerm(m.ID)},
+		[2]*ast.Term{keyOrg, ast.ObjectTerm(
+			[2]*ast.Term{keyID, ast.StringTerm(m.Org.ID)},
+			[2]*ast.Term{keyKind, str(m.Org.Kind)},
+			[2]*ast.Term{keyDepth, ast.InternedTerm(m.Org.Depth)},
 		)},
-	}
-	if withRoles {
-		kv = append(kv, [2]*ast.Term{ast.StringTerm("roles"), rolesTerm(m.Roles)})
-	}
-	return ast.ObjectTerm(kv...)
+		[2]*ast.Term{keyRoles, roles},
+	)
 }
 
 func rolesTerm(rs []Role) *ast.Term {
 	terms := make([]*ast.Term, len(rs))
 	for i, r := range rs {
 		terms[i] = ast.ObjectTerm(
-			[2]*ast.Term{ast.StringTerm("name"), ast.StringTerm(r.Name)},
-			[2]*ast.Term{ast.StringTerm("permissions"), stringArray(r.Permissions)},
-			[2]*ast.Term{ast.StringTerm("data_scope"), ast.StringTerm(r.DataScope)},
-			[2]*ast.Term{ast.StringTerm("scope_org_ids"), stringArray(r.ScopeOrgIDs)},
+			[2]*ast.Term{keyName, str(r.Name)},
+			[2]*ast.Term{keyPerms, stringArray(r.Permissions)},
+			[2]*ast.Term{keyDataScope, str(r.DataScope)},
+			[2]*ast.Term{keyScopeOrgs, stringArray(r.ScopeOrgIDs)},
 		)
 	}
 	return ast.ArrayTerm(terms...)
 }
 
+// stringArray builds an array of strings with its element terms in one
+// allocation; an empty array is OPA's shared one.
 func stringArray(ss []string) *ast.Term {
+	if len(ss) == 0 {
+		return ast.InternedEmptyArray
+	}
+	slab := make([]ast.Term, len(ss))
 	terms := make([]*ast.Term, len(ss))
 	for i, s := range ss {
-		terms[i] = ast.StringTerm(s)
+		slab[i].Value = ast.String(s)
+		terms[i] = &slab[i]
 	}
 	return ast.ArrayTerm(terms...)
 }
 
-func decode(out map[string]any) (Decision, error) {
+// known are the strings every decision repeats (subject and org kinds, data
+// scopes), built once.
+var known = func() map[string]*ast.Term {
+	m := map[string]*ast.Term{}
+	for _, s := range []string{"member", "tenant_key", "citizen", "intermediary", "system",
+		"all", "org_subtree", "org", "self", "custom", "",
+		"bureau", "branch", "station", "police_area", "center", "department", "window", "office", "team", "other"} {
+		m[s] = ast.StringTerm(s)
+	}
+	return m
+}()
+
+func str(s string) *ast.Term {
+	if t, ok := known[s]; ok {
+		return t
+	}
+	return ast.StringTerm(s)
+}
+
+func decode(v ast.Value) (Decision, error) {
+	out, ok := v.(ast.Object)
+	if !ok {
+		return Decision{}, fmt.Errorf("policy: unexpected decision %T", v)
+	}
 	var d Decision
-	d.Allow, _ = out["allow"].(bool)
-	d.Masks = stringList(out["masks"])
-	d.Reasons = stringList(out["reasons"])
-	s, ok := out["scope"].(map[string]any)
+	d.Allow = boolOf(out.Get(keyAllow))
+	d.Masks = stringList(out.Get(keyMasks))
+	d.Reasons = stringList(out.Get(keyReason))
+	s, ok := termValue(out.Get(keyScope)).(ast.Object)
 	if !ok {
 		return Decision{}, errors.New("policy: decision without a scope")
 	}
-	d.Scope.all, _ = s["all"].(bool)
-	d.Scope.orgs = stringList(s["orgs"])
-	d.Scope.subtrees = stringList(s["subtrees"])
-	d.Scope.self, _ = s["self"].(string)
+	d.Scope.all = boolOf(s.Get(keyAll))
+	d.Scope.orgs = stringList(s.Get(keyOrgs))
+	d.Scope.subtrees = stringList(s.Get(keySubtrees))
+	if self, ok := termValue(s.Get(keySelf)).(ast.String); ok {
+		d.Scope.self = string(self)
+	}
 	d.Scope.decided = true
 	return d, nil
 }
 
-func stringList(v any) []string {
-	l, _ := v.([]any)
-	out := make([]string, 0, len(l))
-	for _, x := range l {
-		if s, ok := x.(string); ok {
-			out = append(out, s)
-		}
+func termValue(t *ast.Term) ast.Value {
+	if t == nil {
+		return nil
+	}
+	return t.Value
+}
+
+func boolOf(t *ast.Term) bool {
+	b, _ := termValue(t).(ast.Boolean)
+	return bool(b)
+}
+
+// stringList reads an array or a set of strings, skipping anything else.
+func stringList(t *ast.Term) []string {
+	out := []string{}
+	switch l := termValue(t).(type) {
+	case *ast.Array:
+		l.Foreach(func(x *ast.Term) {
+			if s, ok := x.Value.(ast.String); ok {
+				out = append(out, string(s))
+			}
+		})
+	case ast.Set:
+		l.Sorted().Foreach(func(x *ast.Term) {
+			if s, ok := x.Value.(ast.String); ok {
+				out = append(out, string(s))
+			}
+		})
 	}
 	return out
 }

@@ -147,5 +147,7 @@ func (e *Engine) WithTenant(ctx context.Context, slug, source string) (*Engine, 
 	if _, err := tenantModules(slug, source); err != nil {
 		return nil, err
 	}
-	return compile(ctx, rego.Module("tenant.rego", source), rego.Capabilities(capabilities()))
+	// The modules' rego stays: what citizens may do in a module does not
+	// depend on whether the tenant has rego of its own.
+	return compile(ctx, e.modules, rego.Module("tenant.rego", source), rego.Capabilities(capabilities()))
 }

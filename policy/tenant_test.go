@@ -115,3 +115,23 @@ func FuzzCheckTenant(f *testing.F) {
 		}
 	})
 }
+
+// A tenant with rego of its own keeps what modules open to citizens.
+func TestTenantPolicyKeepsModulePolicies(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	base, err := policy.New(ctx, policy.Module{Name: "modules/hall.rego", Source: "package yamen.modules.hall\n\npublic_actions := {\"citizen\": {\"booking:book\"}}\n"})
+	require.NoError(t, err)
+	e, err := base.WithTenant(ctx, "demo-hall", goodTenantRego)
+	require.NoError(t, err)
+	citizen := policy.Subject{Kind: "citizen", ID: "c"}
+	for name, eng := range map[string]*policy.Engine{"Base": base, "Tenant": e} {
+		d, err := eng.Decide(ctx, policy.Input{Subject: citizen, Action: "booking:book"})
+		require.NoError(t, err)
+		require.True(t, d.Allow, "%s: %v", name, d.Reasons)
+		d, err = eng.Decide(ctx, policy.Input{Subject: citizen, Action: "booking:cancel_any"})
+		require.NoError(t, err)
+		require.False(t, d.Allow, name)
+		require.NotEmpty(t, d.Reasons, name)
+	}
+}

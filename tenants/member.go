@@ -82,6 +82,21 @@ func GetMember(ctx context.Context, tx Querier, id uuid.UUID) (Member, error) {
 	return m, nil
 }
 
+// GetMemberWithin reads one member the way ListMembers would list it: a
+// member outside scope does not exist for the caller (404), so reading by id
+// shows no more than the list does.
+func GetMemberWithin(ctx context.Context, q Querier, scope policy.Scope, id uuid.UUID) (Member, error) {
+	where, args := scope.Where(policy.Columns{Org: "org_id", Owner: "id"}, 2)
+	m, err := scanMember(q.QueryRow(ctx, "SELECT "+memberColumns+" FROM members WHERE id = $1 AND "+where, append([]any{id}, args...)...))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Member{}, problem.NotFound("人员不存在 (no such member)")
+	}
+	if err != nil {
+		return Member{}, fmt.Errorf("tenants: member %s: %w", id, err)
+	}
+	return m, nil
+}
+
 // MemberFilter narrows ListMembers.
 type MemberFilter struct {
 	// OrgID with Subtree lists the members of an org and everything under it.

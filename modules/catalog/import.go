@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -57,6 +59,50 @@ type importRow struct {
 	Active        bool       `json:"active"`
 }
 
+var (
+	prefixPattern = regexp.MustCompile(`^[A-Z]{1,3}$`)
+)
+
+// check names what of it the JSON schema would refuse, and what it lets
+// through that PostgreSQL cannot store, at (body.items[3]): items come from
+// the Excel import and Go callers too.
+func (it ImportItem) check(at string) []problem.Field {
+	var fields []problem.Field
+	bad := func(field, msg string, v any) {
+		fields = append(fields, problem.Field{Location: at + "." + field, Message: msg, Value: v})
+	}
+	if !departmentCode.MatchString(it.DepartmentCode) {
+		bad("department_code", "须为1至40位字母、数字或 _- (1–40 letters, digits, _ or -)", it.DepartmentCode)
+	}
+	if !itemCode.MatchString(it.Code) {
+		bad("code", "须为1至64位字母、数字或 _.- (1–64 letters, digits, _ . or -)", it.Code)
+	}
+	if n := utf8.RuneCountInString(it.Name); n < 1 || n > 200 || strings.TrimSpace(it.Name) == "" || checkText("", it.Name) != nil {
+		bad("name", "事项名称须为1至200字 (a name of 1–200 characters)", it.Name)
+	}
+	if utf8.RuneCountInString(it.Theme) > 100 || checkText("", it.Theme) != nil {
+		bad("theme", "主题分类至多100字 (at most 100 characters)", it.Theme)
+	}
+	if it.TimeLimitDays < 0 || it.TimeLimitDays > 3650 {
+		bad("time_limit_days", "须在0至3650之间 (0 to 3650 working days)", it.TimeLimitDays)
+	}
+	if it.TicketPrefix != "" && !prefixPattern.MatchString(it.TicketPrefix) {
+		bad("ticket_prefix", "须为1至3个大写字母 (1–3 capital letters)", it.TicketPrefix)
+	}
+	if len(it.Materials) > 100 {
+		bad("materials", "至多100项 (at most 100)", len(it.Materials))
+	}
+	for j, m := range it.Materials {
+		if n := utf8.RuneCountInString(m.Name); n < 1 || n > 200 || strings.TrimSpace(m.Name) == "" || checkText("", m.Name) != nil {
+			bad(fmt.Sprintf("materials[%d].name", j), "材料名称须为1至200字 (a name of 1–200 characters)", m.Name)
+		}
+		if m.Copies < 0 || m.Copies > 99 {
+			bad(fmt.Sprintf("materials[%d].copies", j), "份数须在1至99之间 (1 to 99 copies)", m.Copies)
+		}
+	}
+	return fields
+}
+
 type itemKey struct {
 	department uuid.UUID
 	code       string
@@ -77,13 +123,16 @@ func ImportItems(ctx context.Context, tx *tenants.Tx, in Import) (ImportResult, 
 		return ImportResult{}, fmt.Errorf("catalog: import: %w", err)
 	}
 
+	if len(in.Items) == 0 {
+		return ImportResult{}, problem.InvalidField("body.items", "没有事项 (no items)", nil)
+	}
 	var fields []problem.Field
 	seen := map[itemKey]int{}
 	keys := make([]itemKey, len(in.Items))
 	for i, it := range in.Items {
 		at := fmt.Sprintf("body.items[%d]", i)
 		dep, ok := departments[it.DepartmentCode]
-		if !ok {
+		if !ok && departmentCode.MatchString(it.DepartmentCode) {
 			fields = append(fields, problem.Field{Location: at + ".department_code", Message: "业务部门不存在 (no such department)", Value: it.DepartmentCode})
 		}
 		k := itemKey{dep, it.Code}
@@ -93,19 +142,7 @@ func ImportItems(ctx context.Context, tx *tenants.Tx, in Import) (ImportResult, 
 		} else if ok {
 			seen[k] = i
 		}
-		for _, c := range []struct{ loc, v string }{{at + ".name", it.Name}, {at + ".theme", it.Theme}} {
-			if bad := checkText(c.loc, c.v); bad != nil {
-				fields = append(fields, *bad)
-			}
-		}
-		if strings.TrimSpace(it.Name) == "" {
-			fields = append(fields, problem.Field{Location: at + ".name", Message: "事项名称不能为空 (name required)", Value: it.Name})
-		}
-		for j, m := range it.Materials {
-			if strings.TrimSpace(m.Name) == "" || checkText("", m.Name) != nil {
-				fields = append(fields, problem.Field{Location: fmt.Sprintf("%s.materials[%d].name", at, j), Message: "材料名称无效 (invalid material name)", Value: m.Name})
-			}
-		}
+		fields = append(fields, it.check(at)...)
 	}
 	if len(fields) > 0 {
 		return ImportResult{}, problem.Invalid(fields...)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/google/uuid"
@@ -107,6 +108,11 @@ type batchInput struct {
 type importInput struct {
 	tenantPath
 	Body Import
+}
+
+type excelImportInput struct {
+	tenantPath
+	RawBody []byte `contentType:"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"`
 }
 
 type themesInput struct {
@@ -345,6 +351,22 @@ func (m *Module) itemRoutes(r *modules.Router) {
 			"every bad element is named (body.items[3].department_code). The hall's own settings of an existing item are kept unless given.",
 	}, func(ctx context.Context, in *importInput) (*body[ImportResult], error) {
 		return inTx(ctx, m, func(tx *tenants.Tx) (ImportResult, error) { return ImportItems(ctx, tx, in.Body) })
+	})
+	modules.Register(r, "catalog:sync", huma.Operation{
+		OperationID: "import-catalog-items-xlsx", Method: http.MethodPost, Path: "/items/import/xlsx", Summary: "从 Excel 同步事项 Import items from a workbook",
+		Description: "The body is an .xlsx workbook whose first sheet has the header row " + strings.Join(ExcelColumns, "、") + " and one item per row; " +
+			"申报材料 reads as 居民身份证*1；户口簿；结婚证（非必需）, yes/no cells as 是/否 (empty keeps the item's setting). " +
+			"All or nothing, like the JSON import: every bad cell is named (body.E7, row 7 column E).",
+	}, func(ctx context.Context, in *excelImportInput) (*body[ImportResult], error) {
+		x, err := ParseExcel(in.RawBody)
+		if err != nil {
+			return nil, err
+		}
+		out, err := inTx(ctx, m, func(tx *tenants.Tx) (ImportResult, error) { return ImportItems(ctx, tx, x.Import) })
+		if err != nil {
+			return nil, x.Cells(err)
+		}
+		return out, nil
 	})
 }
 

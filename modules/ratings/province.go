@@ -1,0 +1,210 @@
+package ratings
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"yamen/tenants"
+)
+
+// Events uploaded to the province.
+const (
+	EventRating        = "rating"
+	EventFollowUp      = "follow_up"
+	EventRectification = "rectification"
+	EventSecondRating  = "second_rating"
+)
+
+// Headers of an upload. The province recognises a repeat by the
+// Idempotency-Key (tenant, case number and event): an upload it
+// acknowledged but whose acknowledgement we lost comes again with the same
+// key.
+const (
+	HeaderIdempotency = "Idempotency-Key"
+	HeaderSignature   = "X-Yamen-Signature"
+)
+
+// Upload is what the province receives: one event of one case, with the
+// case's item, department and region (seed 004 评价汇聚: 评价信息、事项信息
+// together). The citizen's identity is never sent (seed 004: 不得将评价人信息
+// 提供给第三方).
+type Upload struct {
+	Tenant         string         `json:"tenant"`
+	CaseNo         string         `json:"case_no"`
+	Event          string         `json:"event"`
+	ItemCode       string         `json:"item_code"`
+	ItemName       string         `json:"item_name"`
+	DepartmentCode string         `json:"department_code"`
+	DepartmentName string         `json:"department_name"`
+	RegionCode     string         `json:"region_code"`
+	Channel        string         `json:"channel"`
+	HandledAt      time.Time      `json:"handled_at"`
+	Data           map[string]any `json:"data"`
+}
+
+type uploadPayload struct {
+	CaseNo string `json:"case_no"`
+	Event  string `json:"event"`
+}
+
+// queueUpload records an event for the province and schedules its upload.
+// An event recorded before (a retried task) is left as it is.
+func queueUpload(ctx context.Context, tx *tenants.Tx, c Case, event string, data map[string]any) error {
+	u := Upload{Tenant: tx.TenantID().String(), CaseNo: c.CaseNo, Event: event, ItemCode: c.ItemCode, ItemName: c.ItemName,
+		DepartmentCode: c.DepartmentCode, DepartmentName: c.DepartmentName, RegionCode: c.RegionCode, Channel: c.Channel, HandledAt: c.HandledAt, Data: data}
+	tag, err := tx.Exec(ctx, `INSERT INTO rating_uploads (tenant_id, case_no, event, payload) VALUES (current_tenant(), $1, $2::text::rating_upload_event, $3)
+		ON CONFLICT DO NOTHING`, c.CaseNo, event, u)
+	if err != nil {
+		return fmt.Errorf("ratings: upload %s %s: %w", c.CaseNo, event, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return nil
+	}
+	if _, err := tenants.Enqueue(ctx, tx, tenants.Task{Type: TaskUpload, Payload: uploadPayload{CaseNo: c.CaseNo, Event: event},
+		DedupeKey: "upload:" + c.CaseNo + ":" + event + ":0", Queue: tenants.QueueLow}); err != nil {
+		return fmt.Errorf("ratings: upload %s %s: %w", c.CaseNo, event, err)
+	}
+	return nil
+}
+
+// upload sends one event to the province. A failure is recorded on the
+// event and the upload scheduled again, each wait twice the one before, up
+// to an hour, for as long as it takes: the task itself never fails, so
+// nothing ends in the archive while the province is away.
+func (m *Module) upload(ctx context.Context, tx *tenants.Tx, p uploadPayload) error {
+	var (
+		raw      []byte
+		attempts int
+		acked    bool
+	)
+	err := tx.QueryRow(ctx, `SELECT payload, attempts, acknowledged_at IS NOT NULL FROM rating_uploads WHERE case_no = $1 AND event = $2::text::rating_upload_event FOR UPDATE`,
+		p.CaseNo, p.Event).Scan(&raw, &attempts, &acked)
+	if isNoRows(err) || (err == nil && acked) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("ratings: upload %s %s: %w", p.CaseNo, p.Event, err)
+	}
+	s, err := LoadSettings(ctx, tx)
+	if err != nil {
+		return err
+	}
+	if len(s.Province) == 0 {
+		// Not configured: the event waits; the reconciliation lists it and
+		// sends it once an endpoint is set.
+		_, err := tx.Exec(ctx, "UPDATE rating_uploads SET last_error = $3 WHERE case_no = $1 AND event = $2::text::rating_upload_event",
+			p.CaseNo, p.Event, "未配置省级接收地址 (no province endpoint configured)")
+		return err
+	}
+	key := tx.TenantID().String() + ":" + p.CaseNo + ":" + p.Event
+	sendErr := m.post(ctx, s.Province[0], key, raw)
+	attempts++
+	if sendErr == nil {
+		_, err := tx.Exec(ctx, `UPDATE rating_uploads SET attempts = $3, last_error = '', last_attempt_at = now(), acknowledged_at = now()
+			WHERE case_no = $1 AND event = $2::text::rating_upload_event`, p.CaseNo, p.Event, attempts)
+		return err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE rating_uploads SET attempts = $3, last_error = $4, last_attempt_at = now() WHERE case_no = $1 AND event = $2::text::rating_upload_event`,
+		p.CaseNo, p.Event, attempts, truncate(sendErr.Error(), 500)); err != nil {
+		return err
+	}
+	wait := min(m.uploadRetry<<min(attempts-1, 20), time.Hour)
+	_, err = tenants.Enqueue(ctx, tx, tenants.Task{Type: TaskUpload, Payload: p, RunAt: time.Now().Add(wait),
+		DedupeKey: "upload:" + p.CaseNo + ":" + p.Event + ":" + strconv.Itoa(attempts), Queue: tenants.QueueLow})
+	return err
+}
+
+func (m *Module) post(ctx context.Context, s Province, key string, body []byte) error {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.URL, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(HeaderIdempotency, key)
+	if s.Secret != "" {
+		mac := hmac.New(sha256.New, []byte(s.Secret))
+		mac.Write(body)
+		req.Header.Set(HeaderSignature, hex.EncodeToString(mac.Sum(nil)))
+	}
+	resp, err := m.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("省级系统返回 %d (the province answered %d)", resp.StatusCode, resp.StatusCode)
+	}
+	return nil
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) > n {
+		return string(r[:n])
+	}
+	return s
+}
+
+// PendingUpload is an event the province has not acknowledged.
+type PendingUpload struct {
+	CaseNo        string     `json:"case_no"`
+	Event         string     `json:"event"`
+	Attempts      int        `json:"attempts"`
+	LastError     string     `json:"last_error"`
+	LastAttemptAt *time.Time `json:"last_attempt_at,omitempty"`
+	CreatedAt     time.Time  `json:"created_at"`
+}
+
+// Unacknowledged lists what the province has not acknowledged, oldest first
+// (the reconciliation, 对账).
+func Unacknowledged(ctx context.Context, q tenants.Querier, limit int) ([]PendingUpload, error) {
+	rows, err := q.Query(ctx, `SELECT case_no, event::text, attempts, last_error, last_attempt_at, created_at FROM rating_uploads
+		WHERE acknowledged_at IS NULL ORDER BY created_at, case_no, event LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("ratings: unacknowledged: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (PendingUpload, error) {
+		var u PendingUpload
+		var attempts int32
+		err := r.Scan(&u.CaseNo, &u.Event, &attempts, &u.LastError, &u.LastAttemptAt, &u.CreatedAt)
+		u.Attempts = int(attempts)
+		return u, err
+	})
+}
+
+// Reconcile sends again every unacknowledged event whose last attempt is
+// older than an hour (or that was never attempted, when no endpoint was
+// configured), and says how many. The daily schedule runs it.
+func (m *Module) Reconcile(ctx context.Context, tx *tenants.Tx, now time.Time) (int, error) {
+	rows, err := tx.Query(ctx, `SELECT case_no, event::text FROM rating_uploads
+		WHERE acknowledged_at IS NULL AND coalesce(last_attempt_at, created_at) < $1::timestamptz - interval '1 hour' LIMIT 10000`, now)
+	if err != nil {
+		return 0, fmt.Errorf("ratings: reconcile: %w", err)
+	}
+	due, err := pgx.CollectRows(rows, pgx.RowToStructByPos[uploadPayload])
+	if err != nil {
+		return 0, fmt.Errorf("ratings: reconcile: %w", err)
+	}
+	day := now.UTC().Format("20060102")
+	for _, p := range due {
+		if _, err := tenants.Enqueue(ctx, tx, tenants.Task{Type: TaskUpload, Payload: p,
+			DedupeKey: "upload:" + p.CaseNo + ":" + p.Event + ":reconcile:" + day, Queue: tenants.QueueLow}); err != nil {
+			return 0, err
+		}
+	}
+	return len(due), nil
+}
+

@@ -76,3 +76,27 @@ func (s *Server) ModuleSettings(ctx context.Context, module string) (map[string]
 
 // Permissions lists every permission a role can grant.
 func (s *Server) Permissions() []PermissionInfo { return s.permissions() }
+
+// Public admits subject (anonymous, or a person signed in) to the public
+// pages of module in the tenant of slug, as the API admits a public
+// operation: the tenant must be active and the module enabled. The context
+// returned carries the tenant and the subject.
+func (s *Server) Public(ctx context.Context, slug string, subject tenants.Subject, module string) (context.Context, error) {
+	tenant, err := s.access.tenant(ctx, slug)
+	if err != nil {
+		return nil, err
+	}
+	if tenant.Status != tenants.StatusActive {
+		return nil, problem.Forbidden("该租户已停用 (this tenant is suspended)")
+	}
+	if module != "" {
+		on, err := s.access.moduleEnabled(ctx, tenant, tenants.System(), module)
+		if err != nil {
+			return nil, err
+		}
+		if !on {
+			return nil, problem.NotFound("该租户未启用模块 " + module + " (module not enabled for this tenant)")
+		}
+	}
+	return tenants.WithTenant(tenants.WithSubject(ctx, subject), tenant), nil
+}

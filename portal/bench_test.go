@@ -13,6 +13,7 @@ import (
 
 	"yamen/infra/demo"
 	"yamen/modules/builtin"
+	"yamen/modules/catalog"
 	"yamen/tenants"
 )
 
@@ -53,10 +54,21 @@ func BenchmarkPages(b *testing.B) {
 		_, err = tenants.LinkIdentity(ctx, tx, m.ID, &a.identity)
 		return err
 	}))
+	r, err := bd.db.Reader(tn.ID, tenants.System().String())
+	require.NoError(b, err)
+	halls, err := catalog.ListHalls(ctx, r, catalog.HallFilter{ActiveOnly: true})
+	require.NoError(b, err)
+	require.NotEmpty(b, halls)
+	windows, err := catalog.ListWindows(ctx, r, catalog.WindowFilter{Hall: halls[0].ID.String()})
+	require.NoError(b, err)
+	require.NotEmpty(b, windows)
 	c := client(b)
 	bd.signIn(b, c, a)
 	base := bd.url + "/t/" + tn.Slug + "/admin"
-	for _, pg := range []string{"/", "/auth/registration", base, base + "/modules", base + "/modules/messages/settings", base + "/orgs", base + "/staff", base + "/roles", base + "/roles/new", base + "/policies", base + "/audit"} {
+	t := "/t/" + tn.Slug
+	hall := t + "/hall/" + halls[0].ID.String()
+	for _, pg := range []string{"/", "/auth/registration", base, base + "/modules", base + "/modules/messages/settings", base + "/orgs", base + "/staff", base + "/roles", base + "/roles/new", base + "/policies", base + "/audit",
+		t + "/hall", hall, hall + "?q=%E8%AF%81", t + "/window", t + "/window/" + windows[0].ID.String(), t + "/board/" + halls[0].ID.String()} {
 		u := pg
 		if u[0] == '/' {
 			u = bd.url + pg

@@ -19,6 +19,9 @@ type NavItem struct {
 	// Action, when set, must be among the staff member's permissions;
 	// empty shows the link to everyone in the tenant.
 	Action string
+	// Citizen shows the link only to a signed-in citizen (whose actions
+	// the tenant's policy grants, not roles).
+	Citizen bool
 }
 
 var navItems = []NavItem{
@@ -54,7 +57,11 @@ func (v *view) nav() []navLink {
 	base := "/t/" + v.tenant.Slug
 	var out []navLink
 	for _, it := range navItems {
-		if it.Action != "" && !held[it.Action] && !held[tenants.AllPermissions] {
+		if it.Citizen {
+			if v.person == nil || v.person.Kind != tenants.SubjectCitizen {
+				continue
+			}
+		} else if it.Action != "" && !held[it.Action] && !held[tenants.AllPermissions] {
 			continue
 		}
 		if it.Module != "" {

@@ -26,6 +26,7 @@ import (
 
 	"yamen/api"
 	"yamen/modules"
+	"yamen/modules/booking"
 	"yamen/tenants"
 )
 
@@ -132,6 +133,23 @@ func (p *Portal) routes() {
 	m.HandleFunc("POST /t/{tenant}/admin/policies", p.staffForm("policies:manage", p.uploadPolicy))
 	m.HandleFunc("POST /t/{tenant}/admin/policies/{version}/activate", p.staffForm("policies:manage", p.activatePolicy))
 	m.HandleFunc("GET /t/{tenant}/admin/audit", p.staff("audit:read", p.listAudit))
+
+	m.HandleFunc("GET /t/{tenant}/window", p.staff("queue:call", p.pickWindow))
+	m.HandleFunc("GET /t/{tenant}/window/{window}", p.staff("queue:call", p.showWindow))
+	m.HandleFunc("POST /t/{tenant}/window/{window}/call", p.staffForm("queue:call", p.callNext))
+	m.HandleFunc("POST /t/{tenant}/window/{window}/tickets/{ticket}/{verb}", p.staffForm("queue:call", p.ticketAction))
+	m.HandleFunc("POST /t/{tenant}/window/{window}/checkin", p.staffForm("queue:issue", p.checkIn))
+	m.HandleFunc("GET /t/{tenant}/hall", p.public("catalog", p.listHalls))
+	m.HandleFunc("GET /t/{tenant}/hall/{hall}", p.public("catalog", p.showHall))
+	m.HandleFunc("GET /t/{tenant}/hall/items/{item}/slots", p.public("booking", p.itemSlots))
+	m.HandleFunc("POST /t/{tenant}/hall/items/{item}/book", p.citizenForm("booking", booking.ActionBook, p.book))
+	m.HandleFunc("GET /t/{tenant}/me/appointments", p.citizen("booking", booking.ActionOwn, p.myAppointments))
+	m.HandleFunc("GET /t/{tenant}/me/appointments/{appointment}", p.citizen("booking", booking.ActionOwn, p.showAppointment))
+	m.HandleFunc("GET /t/{tenant}/me/appointments/{appointment}/qr.svg", p.citizen("booking", booking.ActionOwn, p.appointmentQR))
+	m.HandleFunc("POST /t/{tenant}/me/appointments/{appointment}/cancel", p.citizenForm("booking", booking.ActionCancel, p.cancelAppointment))
+	m.HandleFunc("POST /t/{tenant}/me/appeals", p.citizenForm("booking", booking.ActionAppeal, p.appealBar))
+	m.HandleFunc("GET /t/{tenant}/board", p.public("queue", p.boardHalls))
+	m.HandleFunc("GET /t/{tenant}/board/{hall}", p.public("queue", p.showBoard))
 }
 
 // detach keeps a request's values but not its cancellation, for writes that

@@ -38,6 +38,7 @@ type bundle struct {
 	db     *tenants.DB
 	public string
 	admin  string
+	reg    *modules.Registry
 }
 
 func setup(t testing.TB) *bundle {
@@ -57,7 +58,7 @@ func setup(t testing.TB) *bundle {
 	require.NoError(t, err)
 	ts := httptest.NewServer(portal.Beside(srv.Handler(), p.Handler()))
 	t.Cleanup(ts.Close)
-	return &bundle{url: ts.URL, db: db, public: public, admin: admin}
+	return &bundle{url: ts.URL, db: db, public: public, admin: admin, reg: reg}
 }
 
 func kratosJSON(t testing.TB, method, url string, body any) (int, map[string]any) {
@@ -87,7 +88,7 @@ func kratosJSON(t testing.TB, method, url string, body any) (int, map[string]any
 // account is a person in Kratos who signs in with a password.
 type account struct {
 	email, phone, password string
-	identity             uuid.UUID
+	identity               uuid.UUID
 }
 
 func random() string {

@@ -47,9 +47,18 @@ func parsePages() (pageSet, error) {
 
 func funcs(lang string) template.FuncMap {
 	return template.FuncMap{
-		"t":    func(key string, args ...any) string { return translate(lang, key, args...) },
-		"tx":   func(t modules.Text) string { return textIn(lang, t) },
-		"when": func(t time.Time) string { return t.In(beijing).Format("2006-01-02 15:04:05") },
+		"t":       func(key string, args ...any) string { return translate(lang, key, args...) },
+		"tx":      func(t modules.Text) string { return textIn(lang, t) },
+		"when":    func(t time.Time) string { return t.In(beijing).Format("2006-01-02 15:04:05") },
+		"clock":   func(t time.Time) string { return t.In(beijing).Format("15:04") },
+		"rfc3339": func(t time.Time) string { return t.Format(time.RFC3339) },
+		// deref shows an optional number (a window number) or nothing.
+		"deref": func(n *int) any {
+			if n == nil {
+				return ""
+			}
+			return *n
+		},
 		"indent": func(depth int) template.CSS {
 			return template.CSS(fmt.Sprintf("margin-inline-start:%.1frem", float64(depth-1)*1.5))
 		},

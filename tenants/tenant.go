@@ -110,6 +110,14 @@ func (db *DB) ListTenants(ctx context.Context, f TenantFilter) ([]Tenant, error)
 	return collect("list", rows, err, scanWith(scanTenant))
 }
 
+// TenantsOfIdentity returns the active tenants a Kratos staff identity is
+// active staff of, by slug, in one query (identity_tenants, migration 012).
+func (db *DB) TenantsOfIdentity(ctx context.Context, identity uuid.UUID) ([]Tenant, error) {
+	rows, err := db.Pool.Query(ctx, "SELECT "+tenantColumns+` FROM tenants
+		WHERE status = 'active' AND id IN (SELECT identity_tenants($1)) ORDER BY slug`, identity)
+	return collect("of identity", rows, err, scanWith(scanTenant))
+}
+
 // NewTenant is what creating a tenant takes.
 type NewTenant struct {
 	Slug       string

@@ -11,7 +11,6 @@ import (
 	"github.com/google/uuid"
 
 	"yamen/modules"
-	"yamen/modules/booking/pass"
 	"yamen/problem"
 	"yamen/tenants"
 )
@@ -286,21 +285,7 @@ func (m *Module) Routes(r *modules.Router) {
 		if err != nil {
 			return nil, err
 		}
-		return wrap(read(ctx, m, func(q tenants.Querier) (Pass, error) {
-			a, err := GetOwn(ctx, q, c.ID, in.Appointment)
-			if err != nil {
-				return Pass{}, err
-			}
-			if a.Status != "booked" {
-				return Pass{}, problem.Conflict("该预约已取号、取消或违约，没有二维码 (the appointment is not booked any more)")
-			}
-			s, err := LoadSettings(ctx, q)
-			if err != nil {
-				return Pass{}, err
-			}
-			exp := a.SlotEnd.Add(time.Duration(s.NoShowGraceMinutes) * time.Minute)
-			return Pass{AppointmentID: a.ID, ExpiresAt: exp, Token: pass.Sign(m.passKey, pass.Claim{Tenant: a.TenantID, Appointment: a.ID, Expires: exp})}, nil
-		}))
+		return wrap(read(ctx, m, func(q tenants.Querier) (Pass, error) { return m.PassFor(ctx, q, c.ID, in.Appointment) }))
 	})
 	modules.Register(r, ActionOwn, huma.Operation{
 		OperationID: "get-booking-standing", Method: http.MethodGet, Path: "/standing", Summary: "我的预约资格 My booking standing",

@@ -2,7 +2,6 @@ package messages
 
 import (
 	"context"
-	"errors"
 	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -12,120 +11,67 @@ import (
 	"yamen/tenants"
 )
 
-type tenantPath struct {
-	Tenant string `path:"tenant" doc:"租户标识 (tenant slug)"`
-}
-
 type templatePath struct {
-	tenantPath
+	modules.TenantPath
 	Template uuid.UUID `path:"template" doc:"模板编号 (template id)"`
 }
 
 type deliveryPath struct {
-	tenantPath
+	modules.TenantPath
 	Delivery uuid.UUID `path:"delivery" doc:"推送记录编号 (delivery id)"`
 }
 
-type body[T any] struct {
-	Body T
-}
-
-type noContent struct{}
-
 type templateInput struct {
-	tenantPath
+	modules.TenantPath
 	Body NewTemplate
 }
 
 type updateTemplateInput struct {
-	tenantPath
+	modules.TenantPath
 	Template uuid.UUID `path:"template" doc:"模板编号 (template id)"`
 	Body     NewTemplate
 }
 
 type sendInput struct {
-	tenantPath
+	modules.TenantPath
 	IdempotencyKey string `header:"Idempotency-Key" maxLength:"200" doc:"幂等键：同一键的重复请求只推送一次 (a repeated request with the same key sends nothing new)"`
 	Body           Send
 }
 
 type deliveriesInput struct {
-	tenantPath
+	modules.TenantPath
 	DeliveryFilter
 }
 
 type inboxInput struct {
-	tenantPath
+	modules.TenantPath
 	InboxFilter
 }
 
 type inboxReadInput struct {
-	tenantPath
+	modules.TenantPath
 	Delivery uuid.UUID `path:"delivery" doc:"收件箱消息编号 (inbox message id)"`
 }
 
 type announceInput struct {
-	tenantPath
+	modules.TenantPath
 	IdempotencyKey string `header:"Idempotency-Key" maxLength:"200" doc:"幂等键 (a repeated request with the same key sends nothing new)"`
 	Body           NewAnnouncement
 }
 
 type announcementPath struct {
-	tenantPath
+	modules.TenantPath
 	Announcement uuid.UUID `path:"announcement" doc:"公告编号 (announcement id)"`
 }
 
 type listInput struct {
-	tenantPath
+	modules.TenantPath
 	Limit int `query:"limit" minimum:"1" maximum:"500" default:"100" doc:"最多返回条数 (at most this many)"`
 }
 
 type statsInput struct {
-	tenantPath
+	modules.TenantPath
 	StatsFilter
-}
-
-func parties(ctx context.Context) (tenants.Tenant, tenants.Subject, error) {
-	t, ok := tenants.TenantFrom(ctx)
-	s, ok2 := tenants.SubjectFrom(ctx)
-	if !ok || !ok2 || t.ID == uuid.Nil {
-		return tenants.Tenant{}, tenants.Subject{}, errors.New("messages: the context carries no tenant or subject")
-	}
-	return t, s, nil
-}
-
-// inTx runs fn in a transaction of the request's tenant and subject.
-func inTx[T any](ctx context.Context, m *Module, fn func(tx *tenants.Tx) (T, error)) (*body[T], error) {
-	tn, subject, err := parties(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var out T
-	err = m.db.Tx(ctx, tn.ID, subject.String(), func(tx *tenants.Tx) error {
-		out, err = fn(tx)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &body[T]{out}, nil
-}
-
-// read runs fn with a reader of the request's tenant and subject.
-func read[T any](ctx context.Context, m *Module, fn func(q tenants.Querier) (T, error)) (*body[T], error) {
-	tn, subject, err := parties(ctx)
-	if err != nil {
-		return nil, err
-	}
-	r, err := m.db.Reader(tn.ID, subject.String())
-	if err != nil {
-		return nil, err
-	}
-	out, err := fn(r)
-	if err != nil {
-		return nil, err
-	}
-	return &body[T]{out}, nil
 }
 
 // Routes implements modules.RouteProvider; the operations live under
@@ -133,36 +79,36 @@ func read[T any](ctx context.Context, m *Module, fn func(q tenants.Querier) (T, 
 func (m *Module) Routes(r *modules.Router) {
 	modules.Register(r, "messages:templates", huma.Operation{
 		OperationID: "list-message-templates", Method: http.MethodGet, Path: "/templates", Summary: "推送模板 Message templates",
-	}, func(ctx context.Context, _ *tenantPath) (*body[[]Template], error) {
-		return read(ctx, m, func(q tenants.Querier) ([]Template, error) { return ListTemplates(ctx, q) })
+	}, func(ctx context.Context, _ *modules.TenantPath) (*modules.Body[[]Template], error) {
+		return modules.Read(ctx, m.db, func(q tenants.Querier) ([]Template, error) { return ListTemplates(ctx, q) })
 	})
 	modules.Register(r, "messages:templates", huma.Operation{
 		OperationID: "create-message-template", Method: http.MethodPost, Path: "/templates", DefaultStatus: http.StatusCreated,
 		Summary:     "新建推送模板 Create a message template",
 		Description: "The text may use only the variables the template declares: an undeclared {variable} is refused with 422 naming body.text.",
-	}, func(ctx context.Context, in *templateInput) (*body[Template], error) {
-		return inTx(ctx, m, func(tx *tenants.Tx) (Template, error) { return CreateTemplate(ctx, tx, in.Body) })
+	}, func(ctx context.Context, in *templateInput) (*modules.Body[Template], error) {
+		return modules.InTx(ctx, m.db, func(tx *tenants.Tx) (Template, error) { return CreateTemplate(ctx, tx, in.Body) })
 	})
 	modules.Register(r, "messages:templates", huma.Operation{
 		OperationID: "get-message-template", Method: http.MethodGet, Path: "/templates/{template}", Summary: "查看推送模板 Get a message template",
-	}, func(ctx context.Context, in *templatePath) (*body[Template], error) {
-		return read(ctx, m, func(q tenants.Querier) (Template, error) { return GetTemplate(ctx, q, in.Template) })
+	}, func(ctx context.Context, in *templatePath) (*modules.Body[Template], error) {
+		return modules.Read(ctx, m.db, func(q tenants.Querier) (Template, error) { return GetTemplate(ctx, q, in.Template) })
 	})
 	modules.Register(r, "messages:templates", huma.Operation{
 		OperationID: "update-message-template", Method: http.MethodPut, Path: "/templates/{template}", Summary: "修改推送模板 Update a message template",
-	}, func(ctx context.Context, in *updateTemplateInput) (*body[Template], error) {
-		return inTx(ctx, m, func(tx *tenants.Tx) (Template, error) { return UpdateTemplate(ctx, tx, in.Template, in.Body) })
+	}, func(ctx context.Context, in *updateTemplateInput) (*modules.Body[Template], error) {
+		return modules.InTx(ctx, m.db, func(tx *tenants.Tx) (Template, error) { return UpdateTemplate(ctx, tx, in.Template, in.Body) })
 	})
 	modules.Register(r, "messages:templates", huma.Operation{
 		OperationID: "delete-message-template", Method: http.MethodDelete, Path: "/templates/{template}", DefaultStatus: http.StatusNoContent,
 		Summary:     "删除推送模板 Delete a message template",
 		Description: "409 when messages were sent from it: the records keep it.",
-	}, func(ctx context.Context, in *templatePath) (*noContent, error) {
-		_, err := inTx(ctx, m, func(tx *tenants.Tx) (struct{}, error) { return struct{}{}, DeleteTemplate(ctx, tx, in.Template) })
+	}, func(ctx context.Context, in *templatePath) (*modules.NoContent, error) {
+		_, err := modules.InTx(ctx, m.db, func(tx *tenants.Tx) (struct{}, error) { return struct{}{}, DeleteTemplate(ctx, tx, in.Template) })
 		if err != nil {
 			return nil, err
 		}
-		return &noContent{}, nil
+		return &modules.NoContent{}, nil
 	})
 	modules.Register(r, "messages:send", huma.Operation{
 		OperationID: "send-message", Method: http.MethodPost, Path: "/send", DefaultStatus: http.StatusAccepted,
@@ -170,31 +116,31 @@ func (m *Module) Routes(r *modules.Router) {
 		Description: "Sends a template's text (or free text) to members, to every active member of orgs' subtrees and to the holders of roles, " +
 			"on the channels given: one delivery per (recipient, channel), each delivered after the response by the worker, " +
 			"retried with backoff, and recorded. With an Idempotency-Key, a repeated request answers with the first one's message.",
-	}, func(ctx context.Context, in *sendInput) (*body[Sent], error) {
-		return inTx(ctx, m, func(tx *tenants.Tx) (Sent, error) { return m.SendIn(ctx, tx, in.Body, in.IdempotencyKey) })
+	}, func(ctx context.Context, in *sendInput) (*modules.Body[Sent], error) {
+		return modules.InTx(ctx, m.db, func(tx *tenants.Tx) (Sent, error) { return m.SendIn(ctx, tx, in.Body, in.IdempotencyKey) })
 	})
 	modules.Register(r, "messages:read", huma.Operation{
 		OperationID: "list-message-deliveries", Method: http.MethodGet, Path: "/deliveries", Summary: "推送记录 Delivery records",
 		Description: "The newest deliveries first, searchable by the recipient's phone and name (any part), status, channel, message type and message.",
-	}, func(ctx context.Context, in *deliveriesInput) (*body[[]DeliveryRecord], error) {
-		return read(ctx, m, func(q tenants.Querier) ([]DeliveryRecord, error) { return ListDeliveries(ctx, q, in.DeliveryFilter) })
+	}, func(ctx context.Context, in *deliveriesInput) (*modules.Body[[]DeliveryRecord], error) {
+		return modules.Read(ctx, m.db, func(q tenants.Querier) ([]DeliveryRecord, error) { return ListDeliveries(ctx, q, in.DeliveryFilter) })
 	})
 	modules.Register(r, "messages:read", huma.Operation{
 		OperationID: "get-message-delivery", Method: http.MethodGet, Path: "/deliveries/{delivery}", Summary: "查看推送记录 Get a delivery",
-	}, func(ctx context.Context, in *deliveryPath) (*body[DeliveryRecord], error) {
-		return read(ctx, m, func(q tenants.Querier) (DeliveryRecord, error) { return GetDelivery(ctx, q, in.Delivery) })
+	}, func(ctx context.Context, in *deliveryPath) (*modules.Body[DeliveryRecord], error) {
+		return modules.Read(ctx, m.db, func(q tenants.Querier) (DeliveryRecord, error) { return GetDelivery(ctx, q, in.Delivery) })
 	})
 	modules.Register(r, "messages:read", huma.Operation{
 		OperationID: "get-message-stats", Method: http.MethodGet, Path: "/stats", Summary: "推送统计 Message statistics",
 		Description: "Messages and deliveries by message type (the template code, or direct), and by sending org and type.",
-	}, func(ctx context.Context, in *statsInput) (*body[Stats], error) {
-		return read(ctx, m, func(q tenants.Querier) (Stats, error) { return GetStats(ctx, q, in.StatsFilter) })
+	}, func(ctx context.Context, in *statsInput) (*modules.Body[Stats], error) {
+		return modules.Read(ctx, m.db, func(q tenants.Querier) (Stats, error) { return GetStats(ctx, q, in.StatsFilter) })
 	})
 	modules.Register(r, "messages:inbox", huma.Operation{
 		OperationID: "list-message-inbox", Method: http.MethodGet, Path: "/inbox", Summary: "我的站内信 My inbox",
 		Description: "The in-app messages delivered to the signed-in member, newest first; 403 for an integrator's key, which has no inbox.",
-	}, func(ctx context.Context, in *inboxInput) (*body[[]InboxItem], error) {
-		_, subject, err := parties(ctx)
+	}, func(ctx context.Context, in *inboxInput) (*modules.Body[[]InboxItem], error) {
+		_, subject, err := modules.Parties(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -202,7 +148,7 @@ func (m *Module) Routes(r *modules.Router) {
 		if err != nil {
 			return nil, err
 		}
-		return read(ctx, m, func(q tenants.Querier) ([]InboxItem, error) { return Inbox(ctx, q, member, in.InboxFilter) })
+		return modules.Read(ctx, m.db, func(q tenants.Querier) ([]InboxItem, error) { return Inbox(ctx, q, member, in.InboxFilter) })
 	})
 	modules.Register(r, "messages:inbox", huma.Operation{
 		OperationID: "stream-message-inbox", Method: http.MethodGet, Path: "/inbox/stream", Summary: "站内信推送 My inbox, live",
@@ -213,8 +159,8 @@ func (m *Module) Routes(r *modules.Router) {
 	modules.Register(r, "messages:inbox", huma.Operation{
 		OperationID: "read-message-inbox", Method: http.MethodPost, Path: "/inbox/{delivery}/read", Summary: "标记已读 Mark read",
 		Description: "Records that the signed-in member read the message (the read receipt of announcements); the first reading counts.",
-	}, func(ctx context.Context, in *inboxReadInput) (*body[InboxItem], error) {
-		_, subject, err := parties(ctx)
+	}, func(ctx context.Context, in *inboxReadInput) (*modules.Body[InboxItem], error) {
+		_, subject, err := modules.Parties(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -222,23 +168,23 @@ func (m *Module) Routes(r *modules.Router) {
 		if err != nil {
 			return nil, err
 		}
-		return inTx(ctx, m, func(tx *tenants.Tx) (InboxItem, error) { return MarkRead(ctx, tx, member, in.Delivery) })
+		return modules.InTx(ctx, m.db, func(tx *tenants.Tx) (InboxItem, error) { return MarkRead(ctx, tx, member, in.Delivery) })
 	})
 	modules.Register(r, "messages:announce", huma.Operation{
 		OperationID: "create-announcement", Method: http.MethodPost, Path: "/announcements", DefaultStatus: http.StatusAccepted,
 		Summary:     "发布系统公告 Publish an announcement",
 		Description: "Sends the announcement to orgs (every active member of their subtrees) and members on the channels chosen, in-app when none; in-app readers leave read receipts.",
-	}, func(ctx context.Context, in *announceInput) (*body[Sent], error) {
-		return inTx(ctx, m, func(tx *tenants.Tx) (Sent, error) { return m.Announce(ctx, tx, in.Body, in.IdempotencyKey) })
+	}, func(ctx context.Context, in *announceInput) (*modules.Body[Sent], error) {
+		return modules.InTx(ctx, m.db, func(tx *tenants.Tx) (Sent, error) { return m.Announce(ctx, tx, in.Body, in.IdempotencyKey) })
 	})
 	modules.Register(r, "messages:read", huma.Operation{
 		OperationID: "list-announcements", Method: http.MethodGet, Path: "/announcements", Summary: "系统公告 Announcements",
-	}, func(ctx context.Context, in *listInput) (*body[[]Announcement], error) {
-		return read(ctx, m, func(q tenants.Querier) ([]Announcement, error) { return ListAnnouncements(ctx, q, in.Limit) })
+	}, func(ctx context.Context, in *listInput) (*modules.Body[[]Announcement], error) {
+		return modules.Read(ctx, m.db, func(q tenants.Querier) ([]Announcement, error) { return ListAnnouncements(ctx, q, in.Limit) })
 	})
 	modules.Register(r, "messages:read", huma.Operation{
 		OperationID: "get-announcement", Method: http.MethodGet, Path: "/announcements/{announcement}", Summary: "公告及阅读回执 An announcement and its read receipts",
-	}, func(ctx context.Context, in *announcementPath) (*body[Announcement], error) {
-		return read(ctx, m, func(q tenants.Querier) (Announcement, error) { return GetAnnouncement(ctx, q, in.Announcement) })
+	}, func(ctx context.Context, in *announcementPath) (*modules.Body[Announcement], error) {
+		return modules.Read(ctx, m.db, func(q tenants.Querier) (Announcement, error) { return GetAnnouncement(ctx, q, in.Announcement) })
 	})
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"yamen/modules"
 	"yamen/tenants"
 )
 
@@ -347,13 +348,13 @@ type StreamEvent struct {
 }
 
 type streamInput struct {
-	tenantPath
+	modules.TenantPath
 	LastEventID string `header:"Last-Event-ID" maxLength:"100" doc:"断线重连时最后收到的事件编号，补发其后的消息 (the last event received; the messages delivered after it are sent first)"`
 }
 
 // stream answers GET /inbox/stream.
 func (m *Module) stream(ctx context.Context, in *streamInput) (*huma.StreamResponse, error) {
-	tn, subject, err := parties(ctx)
+	tn, subject, err := modules.Parties(ctx)
 	if err != nil {
 		return nil, err
 	}

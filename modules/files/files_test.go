@@ -393,7 +393,10 @@ func TestBadUploads(t *testing.T) {
 
 func TestExpiredURLsAreDeniedByTheServer(t *testing.T) {
 	t.Parallel()
-	fx := setup(t, files.WithExpiry(time.Second, time.Second, 0))
+	// Long enough for the upload that sets the test up to finish on a busy
+	// machine, short enough to wait out.
+	const expiry = 4 * time.Second
+	fx := setup(t, files.WithExpiry(expiry, expiry, 0))
 	body := pngBytes(t, 8, 8)
 	ready := fx.uploadReady(t, "photo", "a.png", "image/png", body)
 	d, err := fx.m.DownloadURL(fx.ctx, ready.ID)
@@ -402,7 +405,7 @@ func TestExpiredURLsAreDeniedByTheServer(t *testing.T) {
 	require.NoError(t, err)
 
 	// Presigned URLs count whole seconds from their signing time.
-	time.Sleep(2100 * time.Millisecond)
+	time.Sleep(expiry + 1100*time.Millisecond)
 	status, msg := put(t, u, body)
 	require.Equal(t, http.StatusForbidden, status)
 	require.Contains(t, msg, "expired")

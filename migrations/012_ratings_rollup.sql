@@ -5,7 +5,7 @@
 -- Why monthly and not daily: a year of 1,000,000 ratings is about 2,700 a
 -- day, spread over 128 communities, 20 departments and the channels — a
 -- daily row per (community, department) holds about one rating and reduces
--- nothing. A month per (community, department, channel) holds about 30.
+-- nothing. A month per (community, department) holds about 30.
 --
 -- Why closed days only: every rating of a day would otherwise increment the
 -- same few rows (one hall, one department, today), and 64 concurrent
@@ -31,15 +31,14 @@ ALTER TABLE rating_rollup_state FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON rating_rollup_state USING (tenant_id = current_tenant()) WITH CHECK (tenant_id = current_tenant());
 
 -- The counts of a month (its first day, local) per community (the case's
--- region code), department and rating channel. Ratings taken out by an
--- upheld appeal are not counted; the defaults are counted among the
--- 基本满意 and in `defaults`, so that leaving them out is a subtraction.
+-- region code) and department. Ratings taken out by an upheld appeal are
+-- not counted; the defaults are counted among the 基本满意 and in
+-- `defaults`, so that leaving them out is a subtraction.
 CREATE TABLE rating_rollup (
   tenant_id         uuid NOT NULL REFERENCES tenants (id),
   month             date NOT NULL,
   region_code       text NOT NULL,
   department_code   text NOT NULL,
-  rating_channel    text NOT NULL DEFAULT '',
   department_name   text NOT NULL DEFAULT '',
   total             integer NOT NULL DEFAULT 0,
   very_satisfied    integer NOT NULL DEFAULT 0,
@@ -50,12 +49,36 @@ CREATE TABLE rating_rollup (
   defaults          integer NOT NULL DEFAULT 0,
   rectified         integer NOT NULL DEFAULT 0,
   rectified_in_time integer NOT NULL DEFAULT 0,
-  PRIMARY KEY (tenant_id, month, region_code, department_code, rating_channel)
+  PRIMARY KEY (tenant_id, month, region_code, department_code)
 );
 CREATE INDEX rating_rollup_region ON rating_rollup (tenant_id, region_code text_pattern_ops, month);
 ALTER TABLE rating_rollup ENABLE ROW LEVEL SECURITY;
 ALTER TABLE rating_rollup FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON rating_rollup USING (tenant_id = current_tenant()) WITH CHECK (tenant_id = current_tenant());
+
+-- The same counts per community and rating channel (by=channel): a table
+-- of its own, since a key of community, department and channel would hold
+-- a few ratings a row.
+CREATE TABLE rating_rollup_channel (
+  tenant_id         uuid NOT NULL REFERENCES tenants (id),
+  month             date NOT NULL,
+  region_code       text NOT NULL,
+  rating_channel    text NOT NULL,
+  total             integer NOT NULL DEFAULT 0,
+  very_satisfied    integer NOT NULL DEFAULT 0,
+  satisfied         integer NOT NULL DEFAULT 0,
+  basic             integer NOT NULL DEFAULT 0,
+  dissatisfied      integer NOT NULL DEFAULT 0,
+  very_dissatisfied integer NOT NULL DEFAULT 0,
+  defaults          integer NOT NULL DEFAULT 0,
+  rectified         integer NOT NULL DEFAULT 0,
+  rectified_in_time integer NOT NULL DEFAULT 0,
+  PRIMARY KEY (tenant_id, month, region_code, rating_channel)
+);
+CREATE INDEX rating_rollup_channel_region ON rating_rollup_channel (tenant_id, region_code text_pattern_ops, month);
+ALTER TABLE rating_rollup_channel ENABLE ROW LEVEL SECURITY;
+ALTER TABLE rating_rollup_channel FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON rating_rollup_channel USING (tenant_id = current_tenant()) WITH CHECK (tenant_id = current_tenant());
 
 -- Statistics by staff drill down from a department (by=staff&department=…),
 -- often within a region: an index-only scan of that department's ratings.

@@ -83,7 +83,7 @@ func rollUpBench(b *testing.B, db *tenants.DB, t tenants.Tenant) {
 	admin, err := pgx.Connect(ctx, os.Getenv("YAMEN_DATABASE_ADMIN_URL"))
 	require.NoError(b, err)
 	defer admin.Close(ctx)
-	_, err = admin.Exec(ctx, "VACUUM ANALYZE yamen.rating_rollup")
+	_, err = admin.Exec(ctx, "VACUUM ANALYZE yamen.rating_rollup, yamen.rating_rollup_channel")
 	require.NoError(b, err)
 	b.Logf("rolled up in %v", time.Since(start))
 }

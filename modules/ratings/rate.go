@@ -3,7 +3,6 @@ package ratings
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -251,10 +250,9 @@ func ratingEvent(c Case) map[string]any {
 // for a rating dated in a day already rolled up, counts it in the rollup:
 // one round trip. Its upload is what queueUpload and ratingEvent make.
 var rateAtOnceSQL = func() string {
-	var sel, set []string
-	for i, col := range rollupColumns {
-		sel = append(sel, rollupRow[i])
-		set = append(set, col+" = rating_rollup."+col+" + excluded."+col)
+	var rolls string
+	for i, t := range rollupTables {
+		rolls += fmt.Sprintf(", roll%d AS (%s)", i, t.upsert("upd c, s", "(c.rated_at AT TIME ZONE s.tz)::date <= s.through", "1"))
 	}
 	return `WITH upd AS (
 		UPDATE rating_cases SET level = $2, tags = $3, comment = $4, rating_channel = $5, anonymous = $6, rated_by = $7, rated_at = $8, is_default = false
@@ -279,13 +277,7 @@ var rateAtOnceSQL = func() string {
 		SELECT current_tenant(), $12, '` + TaskUpload + `', jsonb_build_object('case_no', case_no, 'event', 'rating'), now(), 'upload:' || case_no || ':rating:0', '` + tenants.QueueLow + `'
 		FROM up
 		ON CONFLICT (tenant_id, task_type, dedupe_key) DO NOTHING),
-	roll AS (
-		INSERT INTO rating_rollup (tenant_id, month, region_code, department_code, rating_channel, department_name, ` + strings.Join(rollupColumns, ", ") + `)
-		SELECT current_tenant(), date_trunc('month', c.rated_at AT TIME ZONE s.tz)::date, c.region_code, c.department_code, c.rating_channel, c.department_name, ` +
-		strings.Join(sel, ", ") + `
-		FROM upd c, rating_rollup_state s
-		WHERE (c.rated_at AT TIME ZONE s.tz)::date <= s.through
-		ON CONFLICT (tenant_id, month, region_code, department_code, rating_channel) DO UPDATE SET ` + strings.Join(set, ", ") + `)
+	s AS (SELECT through, tz FROM rating_rollup_state)` + rolls + `
 	SELECT ` + caseColumns + ` FROM upd`
 }()
 

@@ -29,25 +29,72 @@ var (
 		"(c.level <= 2 AND c.rectify_status IN ('fed_back', 'closed') AND coalesce(c.rectified_in_time, false))::int"}
 )
 
-// rollupDeltaSQL adds $2 times the contribution of case $1 to the rollup
-// when the case is rated, counted, and its day already rolled up. The CTE
-// rollup_state says what "rolled up" is; its locking clause is %s.
-func rollupDeltaSQL(lock string) string {
-	var sel, set []string
-	for i, col := range rollupColumns {
-		sel = append(sel, "$2 * "+rollupRow[i])
-		set = append(set, col+" = rating_rollup."+col+" + excluded."+col)
-	}
-	return `WITH s AS (SELECT through, tz FROM rating_rollup_state ` + lock + `)
-		INSERT INTO rating_rollup (tenant_id, month, region_code, department_code, rating_channel, department_name, ` + strings.Join(rollupColumns, ", ") + `)
-		SELECT current_tenant(), date_trunc('month', c.rated_at AT TIME ZONE s.tz)::date, c.region_code, c.department_code, c.rating_channel, c.department_name, ` +
-		strings.Join(sel, ", ") + `
-		FROM rating_cases c, s
-		WHERE c.case_no = $1 AND c.level IS NOT NULL AND NOT c.excluded AND (c.rated_at AT TIME ZONE s.tz)::date <= s.through
-		ON CONFLICT (tenant_id, month, region_code, department_code, rating_channel) DO UPDATE SET ` + strings.Join(set, ", ")
+// rollupTable is a rollup: its counters by month, community and dims.
+type rollupTable struct {
+	name string
+	// dims are its other key columns, and what a case's row gives them
+	dims, vals []string
+	// extra is a column that follows the key, and its value over a group
+	extra, extraVal, extraAgg string
 }
 
-var rollupDelta = rollupDeltaSQL("FOR SHARE")
+var rollupTables = []rollupTable{
+	{name: "rating_rollup", dims: []string{"department_code"}, vals: []string{"c.department_code"},
+		extra: "department_name", extraVal: "c.department_name", extraAgg: "max(c.department_name)"},
+	{name: "rating_rollup_channel", dims: []string{"rating_channel"}, vals: []string{"c.rating_channel"}},
+}
+
+// upsert is the statement that adds the counts of the rows of `from` (the
+// rated cases, as c; s is the rollup state) meeting `where`, each times
+// `sign`, to t.
+func (t rollupTable) upsert(from, where, sign string) string {
+	cols := append([]string{"tenant_id", "month", "region_code"}, t.dims...)
+	vals := append([]string{"current_tenant()", "date_trunc('month', c.rated_at AT TIME ZONE s.tz)::date", "c.region_code"}, t.vals...)
+	key := strings.Join(cols, ", ")
+	if t.extra != "" {
+		cols = append(cols, t.extra)
+		vals = append(vals, t.extraVal)
+	}
+	var set []string
+	for i, col := range rollupColumns {
+		cols = append(cols, col)
+		vals = append(vals, sign+" * "+rollupRow[i])
+		set = append(set, col+" = "+t.name+"."+col+" + excluded."+col)
+	}
+	return "INSERT INTO " + t.name + " (" + strings.Join(cols, ", ") + ") SELECT " + strings.Join(vals, ", ") + " FROM " + from + " WHERE " + where +
+		" ON CONFLICT (" + key + ") DO UPDATE SET " + strings.Join(set, ", ")
+}
+
+// rebuild is the statement that counts the rated cases from $1 (all when
+// null) to $2 into t, in time zone $3.
+func (t rollupTable) rebuild() string {
+	cols := append([]string{"tenant_id", "month", "region_code"}, t.dims...)
+	vals := append([]string{"current_tenant()", "date_trunc('month', c.rated_at AT TIME ZONE $3)::date AS m", "c.region_code"}, t.vals...)
+	group := append([]string{"m", "c.region_code"}, t.vals...)
+	if t.extra != "" {
+		cols = append(cols, t.extra)
+		vals = append(vals, t.extraAgg)
+	}
+	for i, col := range rollupColumns {
+		cols = append(cols, col)
+		vals = append(vals, "sum("+rollupRow[i]+")")
+	}
+	return "INSERT INTO " + t.name + " (" + strings.Join(cols, ", ") + ") SELECT " + strings.Join(vals, ", ") +
+		" FROM rating_cases c WHERE c.level IS NOT NULL AND NOT c.excluded AND ($1::timestamptz IS NULL OR c.rated_at >= $1) AND c.rated_at < $2" +
+		" GROUP BY " + strings.Join(group, ", ")
+}
+
+// rollupDelta adds $2 times the counts of case $1 to the rollups when the
+// case is rated, counted, and its day already rolled up, holding a share
+// lock on the rollup state.
+var rollupDelta = func() string {
+	var ctes []string
+	for i, t := range rollupTables {
+		ctes = append(ctes, fmt.Sprintf("r%d AS (%s)", i, t.upsert("rating_cases c, s",
+			"c.case_no = $1 AND c.level IS NOT NULL AND NOT c.excluded AND (c.rated_at AT TIME ZONE s.tz)::date <= s.through", "$2")))
+	}
+	return "WITH s AS (SELECT through, tz FROM rating_rollup_state FOR SHARE), " + strings.Join(ctes, ", ") + " SELECT 1"
+}()
 
 // adjustRollup adds sign (1 or -1) times what the case counts to the
 // rollup, when its day is rolled up already. A change to a rated case
@@ -85,21 +132,14 @@ func RebuildRollup(ctx context.Context, tx *tenants.Tx, since, now time.Time, tz
 		m := time.Date(s.Year(), s.Month(), 1, 0, 0, 0, 0, tz)
 		from = &m
 	}
-	var sums []string
-	for i := range rollupColumns {
-		sums = append(sums, "sum("+rollupRow[i]+")")
-	}
-	if _, err := tx.Exec(ctx, `DELETE FROM rating_rollup WHERE $1::timestamptz IS NULL OR month >= ($1::timestamptz AT TIME ZONE $2)::date`,
-		from, tz.String()); err != nil {
-		return fmt.Errorf("ratings: rebuild rollup: %w", err)
-	}
-	if _, err := tx.Exec(ctx, `INSERT INTO rating_rollup (tenant_id, month, region_code, department_code, rating_channel, department_name, `+strings.Join(rollupColumns, ", ")+`)
-		SELECT current_tenant(), date_trunc('month', c.rated_at AT TIME ZONE $3)::date AS m, c.region_code, c.department_code, c.rating_channel, max(c.department_name), `+
-		strings.Join(sums, ", ")+`
-		FROM rating_cases c
-		WHERE c.level IS NOT NULL AND NOT c.excluded AND ($1::timestamptz IS NULL OR c.rated_at >= $1) AND c.rated_at < $2
-		GROUP BY m, c.region_code, c.department_code, c.rating_channel`, from, throughEnd, tz.String()); err != nil {
-		return fmt.Errorf("ratings: rebuild rollup: %w", err)
+	for _, t := range rollupTables {
+		if _, err := tx.Exec(ctx, "DELETE FROM "+t.name+" WHERE $1::timestamptz IS NULL OR month >= ($1::timestamptz AT TIME ZONE $2)::date",
+			from, tz.String()); err != nil {
+			return fmt.Errorf("ratings: rebuild rollup: %w", err)
+		}
+		if _, err := tx.Exec(ctx, t.rebuild(), from, throughEnd, tz.String()); err != nil {
+			return fmt.Errorf("ratings: rebuild rollup: %w", err)
+		}
 	}
 	if _, err := tx.Exec(ctx, "UPDATE rating_rollup_state SET through = $1, tz = $2, rebuilt_at = now()", through, tz.String()); err != nil {
 		return fmt.Errorf("ratings: rebuild rollup: %w", err)

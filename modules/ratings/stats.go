@@ -133,7 +133,10 @@ func GetStats(ctx context.Context, q tenants.Querier, f StatsFilter, tz *time.Lo
 		rollKey, rollName = key, name
 	case ByChannel:
 		key, name = "rating_channel", "''"
-		rollKey, rollName = key, name
+		if f.Department == "" {
+			// rating_rollup_channel has no departments
+			rollKey, rollName = key, name
+		}
 	case ByStaff:
 		key, name = "coalesce(staff_member_id::text, staff_name)", "max(staff_name)"
 	case ByDay, ByWeek, ByMonth:
@@ -347,7 +350,11 @@ func rollupStatsSQL(f StatsFilter, tz *time.Location, st *rollupState, key, name
 		counts = "sum(total - defaults), sum(very_satisfied), sum(satisfied), sum(basic - defaults), sum(dissatisfied), sum(very_dissatisfied), 0, " +
 			"sum(dissatisfied + very_dissatisfied), sum(rectified), sum(rectified_in_time)"
 	}
-	parts = append(parts, "SELECT "+rollKey+", "+rollName+", "+counts+" FROM rating_rollup WHERE "+strings.Join(rw, " AND ")+" GROUP BY 1")
+	table := "rating_rollup"
+	if f.By == ByChannel {
+		table = "rating_rollup_channel"
+	}
+	parts = append(parts, "SELECT "+rollKey+", "+rollName+", "+counts+" FROM "+table+" WHERE "+strings.Join(rw, " AND ")+" GROUP BY 1")
 	return `SELECT k, max(nm), sum(total)::bigint, sum(l5)::bigint, sum(l4)::bigint, sum(l3)::bigint, sum(l2)::bigint, sum(l1)::bigint,
 		sum(dflt)::bigint, sum(bad)::bigint, sum(rect)::bigint, sum(rit)::bigint
 		FROM (` + strings.Join(parts, " UNION ALL ") + `) AS u (k, nm, total, l5, l4, l3, l2, l1, dflt, bad, rect, rit) GROUP BY k ORDER BY k`

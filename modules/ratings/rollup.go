@@ -25,8 +25,8 @@ var (
 		"defaults", "rectified", "rectified_in_time"}
 	rollupRow = []string{"1", "(c.level = 5)::int", "(c.level = 4)::int", "(c.level = 3)::int", "(c.level = 2)::int", "(c.level = 1)::int",
 		"c.is_default::int",
-		"(c.level <= 2 AND c.rectify_status IN ('fed_back', 'closed'))::int",
-		"(c.level <= 2 AND c.rectify_status IN ('fed_back', 'closed') AND coalesce(c.rectified_in_time, false))::int"}
+		"(c.level <= 2 AND coalesce(c.rectify_status IN ('fed_back', 'closed'), false))::int",
+		"(c.level <= 2 AND coalesce(c.rectify_status IN ('fed_back', 'closed'), false) AND coalesce(c.rectified_in_time, false))::int"}
 )
 
 // rollupTable is a rollup: its counters by month, community and dims.

@@ -180,6 +180,25 @@ func (m *Module) location(ctx context.Context) (*time.Location, error) {
 // Routes implements modules.RouteProvider; the operations live under
 // /v1/t/{tenant}/ratings.
 func (m *Module) Routes(r *modules.Router) {
+	modules.Register(r.Me(), "ratings:own", huma.Operation{
+		OperationID: "list-my-rating-cases", Method: http.MethodGet, Path: "/cases", Summary: "我的办件 My cases",
+		Description: "The signed-in citizen's cases in every tenant of the jurisdiction, newest handled first, with their ratings and the tenant to rate each in " +
+			"(POST /v1/t/{tenant}/ratings/cases/{case}/rating).",
+	}, func(ctx context.Context, in *myCasesInput) (*body[[]MyCase], error) {
+		citizen, err := citizenOf(ctx)
+		if err != nil {
+			return nil, err
+		}
+		limit := in.Limit
+		if limit == 0 {
+			limit = 50
+		}
+		cs, err := m.ListMyCases(ctx, citizen, limit)
+		if err != nil {
+			return nil, err
+		}
+		return &body[[]MyCase]{cs}, nil
+	})
 	modules.Register(r, "ratings:push", huma.Operation{
 		OperationID: "push-rating-case", Method: http.MethodPost, Path: "/cases", DefaultStatus: http.StatusCreated,
 		Summary:     "推送办件 Push a case",

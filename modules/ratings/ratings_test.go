@@ -567,6 +567,16 @@ func TestStatisticsAgreeWithDirectCount(t *testing.T) {
 	_, err = ratings.GetStats(ctx, rd, ratings.StatsFilter{By: ratings.ByRegion, Region: towns[1] + "001"}, shanghai)
 	requireStatus(t, err, http.StatusUnprocessableEntity)
 
+	// the nightly rollup redoes the months from the one it stopped in, and
+	// agrees with what the adjustments made of them
+	before, err := ratings.GetStats(ctx, rd, ratings.StatsFilter{By: ratings.ByMonth}, shanghai)
+	require.NoError(t, err)
+	require.NoError(t, b.tx(t, func(tx *tenants.Tx) error { return ratings.RebuildRollup(ctx, tx, past, now, shanghai) }))
+	after, err := ratings.GetStats(ctx, rd, ratings.StatsFilter{By: ratings.ByMonth}, shanghai)
+	require.NoError(t, err)
+	require.Equal(t, before, after)
+	require.Equal(t, direct("true"), after.Total.Total)
+
 	raw, err := ratings.StatsWorkbook(st)
 	require.NoError(t, err)
 	require.NotEmpty(t, raw)

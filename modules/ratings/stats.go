@@ -350,8 +350,11 @@ func rollupStatsSQL(f StatsFilter, tz *time.Location, st *rollupState, key, name
 		counts = "sum(total - defaults), sum(very_satisfied), sum(satisfied), sum(basic - defaults), sum(dissatisfied), sum(very_dissatisfied), 0, " +
 			"sum(dissatisfied + very_dissatisfied), sum(rectified), sum(rectified_in_time)"
 	}
+	// Both rollups count the same ratings; without a department to group
+	// or filter by, the one by channel (a handful of channels against tens
+	// of departments) has the fewer rows to add up.
 	table := "rating_rollup"
-	if f.By == ByChannel {
+	if f.By != ByDepartment && f.Department == "" {
 		table = "rating_rollup_channel"
 	}
 	parts = append(parts, "SELECT "+rollKey+", "+rollName+", "+counts+" FROM "+table+" WHERE "+strings.Join(rw, " AND ")+" GROUP BY 1")

@@ -16,8 +16,8 @@ import (
 )
 
 // BenchmarkRatingSubmission rates cases through the API from 64 clients at
-// once: POST /cases/{case}/rating, each a transaction that locks the case,
-// checks the tags, cancels its default and queues the upload.
+// once: POST /cases/{case}/rating, each a transaction of one statement
+// (the rating, its upload row and its outbox row) and the COMMIT.
 //
 //	go test ./api/ -run '^$' -bench RatingSubmission -benchtime 3000x
 func BenchmarkRatingSubmission(b *testing.B) {

@@ -109,14 +109,14 @@ const caseColumns = `id, case_no, source::text, ticket_id, item_id, item_code, i
 
 func scanCase(row pgx.Row) (Case, error) {
 	var (
-		c                         Case
-		level, fuLevel            *int16
-		tags, fuTags              []string
-		comment, fuComment        string
-		ratingChannel             *string
-		isDefault, anonymous      bool
-		ratedAt, fuAt             *time.Time
-		windowNumber              *int32
+		c                    Case
+		level, fuLevel       *int16
+		tags, fuTags         []string
+		comment, fuComment   string
+		ratingChannel        *string
+		isDefault, anonymous bool
+		ratedAt, fuAt        *time.Time
+		windowNumber         *int32
 	)
 	err := row.Scan(&c.ID, &c.CaseNo, &c.Source, &c.TicketID, &c.ItemID, &c.ItemCode, &c.ItemName, &c.DepartmentID, &c.DepartmentCode, &c.DepartmentName,
 		&c.WindowID, &windowNumber, &c.StaffMemberID, &c.StaffName, &c.RegionCode, &c.Channel, &c.CitizenID, &c.CitizenName, &c.CitizenPhone, &c.RateToken,

@@ -191,7 +191,7 @@ func (m *Module) calendar(ctx context.Context) (*calendar.Calendar, error) {
 func (*Module) Policy() string {
 	return `package yamen.modules.ratings
 
-public_actions := {"citizen": {"ratings:rate"}}
+public_actions := {"citizen": {"ratings:rate", "ratings:own"}}
 `
 }
 

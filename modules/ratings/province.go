@@ -207,4 +207,3 @@ func (m *Module) Reconcile(ctx context.Context, tx *tenants.Tx, now time.Time) (
 	}
 	return len(due), nil
 }
-

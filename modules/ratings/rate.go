@@ -2,7 +2,6 @@ package ratings
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -71,6 +70,14 @@ func (r Rater) may(c Case) error {
 // Rate records the case's one rating. A bad rating opens a rectification
 // and notifies the department's managers; every rating is uploaded.
 func (m *Module) Rate(ctx context.Context, tx *tenants.Tx, caseNo string, in RateInput, who Rater, now time.Time) (Case, error) {
+	if in.Level >= 3 {
+		c, ok, err := rateAtOnce(ctx, tx, caseNo, in, who, now)
+		if err != nil || ok {
+			return c, err
+		}
+		// Not rated: no such case, not the rater's, rated already or a
+		// tag that is not the level's; the checks below say which.
+	}
 	c, err := lockCase(ctx, tx, caseNo)
 	if err != nil {
 		return Case{}, err
@@ -97,9 +104,9 @@ func (m *Module) Rate(ctx context.Context, tx *tenants.Tx, caseNo string, in Rat
 	if err != nil {
 		return Case{}, fmt.Errorf("ratings: rate %s: %w", caseNo, err)
 	}
-	// The citizen's rating makes the default unnecessary; one already
-	// handed to the worker sees the rating and does nothing.
-	if err := tenants.CancelTask(ctx, tx, TaskDefault, "default:"+caseNo); err != nil && !errors.Is(err, tenants.ErrNotPending) {
+	// The default rating stays scheduled: it finds the case rated and does
+	// nothing.
+	if err := adjustRollup(ctx, tx, caseNo, 1); err != nil {
 		return Case{}, err
 	}
 	if in.Level <= 2 {
@@ -128,6 +135,9 @@ func (m *Module) DefaultRating(ctx context.Context, tx *tenants.Tx, caseNo strin
 			return false, nil
 		}
 		return false, fmt.Errorf("ratings: default %s: %w", caseNo, err)
+	}
+	if err := adjustRollup(ctx, tx, caseNo, 1); err != nil {
+		return false, err
 	}
 	return true, queueUpload(ctx, tx, c, EventRating, ratingEvent(c))
 }
@@ -232,4 +242,67 @@ func ratingEvent(c Case) map[string]any {
 	r := c.Rating
 	return map[string]any{"level": r.Level, "level_name": r.LevelName, "tags": r.Tags, "comment": r.Comment, "channel": r.Channel,
 		"default": r.Default, "anonymous": r.Anonymous, "rated_at": r.RatedAt}
+}
+
+// rateAtOnceSQL rates case $1 when it is unrated, the rater's ($9 its
+// token, $10 its citizen) and every tag is one of the level's, and in the
+// same statement records the upload to the province, schedules it and,
+// for a rating dated in a day already rolled up, counts it in the rollup:
+// one round trip. Its upload is what queueUpload and ratingEvent make.
+var rateAtOnceSQL = func() string {
+	var rolls string
+	for i, t := range rollupTables {
+		rolls += fmt.Sprintf(", roll%d AS (%s)", i, t.upsert("upd c, s", "(c.rated_at AT TIME ZONE s.tz)::date <= s.through", "1"))
+	}
+	return `WITH upd AS (
+		UPDATE rating_cases SET level = $2, tags = $3, comment = $4, rating_channel = $5, anonymous = $6, rated_by = $7, rated_at = $8, is_default = false
+		WHERE case_no = $1 AND level IS NULL
+			AND ($9 = '' OR rate_token = $9) AND ($10::uuid IS NULL OR citizen_id = $10)
+			AND (cardinality($3::text[]) = 0 OR cardinality($3::text[]) = (SELECT count(DISTINCT coalesce(t.code, d.code))
+				FROM rating_tag_defaults d FULL JOIN rating_tags t ON t.code = d.code
+				WHERE coalesce(t.code, d.code) = ANY($3) AND coalesce(t.level, d.level) = $2 AND coalesce(t.active, true)))
+		RETURNING *),
+	up AS (
+		INSERT INTO rating_uploads (tenant_id, case_no, event, payload)
+		SELECT current_tenant(), case_no, 'rating', jsonb_build_object('tenant', current_tenant()::text, 'case_no', case_no, 'event', 'rating',
+			'item_code', item_code, 'item_name', item_name, 'department_code', department_code, 'department_name', department_name,
+			'region_code', region_code, 'channel', channel::text, 'handled_at', handled_at,
+			'data', jsonb_build_object('level', level, 'level_name', $11::text, 'tags', to_jsonb(tags), 'comment', comment, 'channel', rating_channel,
+				'default', is_default, 'anonymous', anonymous, 'rated_at', rated_at))
+		FROM upd
+		ON CONFLICT DO NOTHING
+		RETURNING case_no),
+	task AS (
+		INSERT INTO outbox (tenant_id, id, task_type, payload, run_at, dedupe_key, queue)
+		SELECT current_tenant(), $12, '` + TaskUpload + `', jsonb_build_object('case_no', case_no, 'event', 'rating'), now(), 'upload:' || case_no || ':rating:0', '` + tenants.QueueLow + `'
+		FROM up
+		ON CONFLICT (tenant_id, task_type, dedupe_key) DO NOTHING),
+	s AS (SELECT through, tz FROM rating_rollup_state)` + rolls + `
+	SELECT ` + caseColumns + ` FROM upd`
+}()
+
+// rateAtOnce is the rating that opens no rectification (基本满意 and
+// better), in one statement; ok is false when it rated nothing.
+func rateAtOnce(ctx context.Context, tx *tenants.Tx, caseNo string, in RateInput, who Rater, now time.Time) (Case, bool, error) {
+	tags := in.Tags
+	if tags == nil {
+		tags = []string{}
+	}
+	var citizen *uuid.UUID
+	if who.Token == "" && who.Citizen != uuid.Nil {
+		citizen = &who.Citizen
+	}
+	task, err := uuid.NewV7()
+	if err != nil {
+		return Case{}, false, fmt.Errorf("ratings: rate %s: %w", caseNo, err)
+	}
+	c, err := scanCase(tx.QueryRow(ctx, rateAtOnceSQL, caseNo, in.Level, tags, in.Comment, in.Channel, in.Anonymous, who.Subject, now,
+		who.Token, citizen, LevelNames[in.Level], task))
+	if isNoRows(err) {
+		return Case{}, false, nil
+	}
+	if err != nil {
+		return Case{}, false, fmt.Errorf("ratings: rate %s: %w", caseNo, err)
+	}
+	return c, true, nil
 }

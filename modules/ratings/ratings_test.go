@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
@@ -419,7 +420,9 @@ func TestTagsEditablePerTenant(t *testing.T) {
 }
 
 // Statistics agree with a direct SQL count on generated data, for every
-// grouping and the region drill-down.
+// grouping and the region drill-down, through the rollup and its
+// adjustments: defaults, an upheld appeal, rectification counters, and
+// periods that cut months in two.
 func TestStatisticsAgreeWithDirectCount(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
@@ -437,8 +440,42 @@ func TestStatisticsAgreeWithDirectCount(t *testing.T) {
 		}
 	}
 	require.NoError(t, b.db.UpsertRegions(ctx, rs))
+	now := time.Now()
 	require.NoError(t, b.tx(t, func(tx *tenants.Tx) error {
-		return ratings.GenerateRatings(ctx, tx, 5000, time.Now())
+		if err := ratings.GenerateRatings(ctx, tx, 5000, now); err != nil {
+			return err
+		}
+		// the days before today into the rollup; today stays in rating_cases
+		return ratings.RebuildRollup(ctx, tx, time.Time{}, now, shanghai)
+	}))
+	// Changes to ratings already rolled up adjust the rollup: ratings given
+	// with a past time (a good one, two bad ones, a default), a
+	// department's feedback, an upheld appeal.
+	past := now.AddDate(0, 0, -40)
+	for _, no := range []string{"RU-GOOD", "RU-BAD", "RU-APPEAL", "RU-DEFAULT"} {
+		in := newCase(no, past.Add(-time.Hour))
+		in.RegionCode = towns[0] + "001"
+		b.push(t, in, past)
+	}
+	_, err := b.rate(t, "RU-GOOD", ratings.RateInput{Level: 4, Channel: "app"}, past)
+	require.NoError(t, err)
+	for _, no := range []string{"RU-BAD", "RU-APPEAL"} {
+		_, err = b.rate(t, no, ratings.RateInput{Level: 1, Tags: []string{"115"}, Channel: "pc"}, past)
+		require.NoError(t, err)
+	}
+	require.NoError(t, b.tx(t, func(tx *tenants.Tx) error {
+		if _, err := b.m.GiveFeedback(ctx, tx, "RU-BAD", ratings.Feedback{Outcome: ratings.OutcomeAtOnce, Feedback: "已当场整改"}, past.Add(time.Hour)); err != nil {
+			return err
+		}
+		if _, err := b.m.GiveFeedback(ctx, tx, "RU-APPEAL", ratings.Feedback{Outcome: ratings.OutcomeAppealed, Feedback: "评价人误操作"}, past.Add(time.Hour)); err != nil {
+			return err
+		}
+		if _, err := b.m.DecideAppeal(ctx, tx, "RU-APPEAL", ratings.AppealDecision{Upheld: true, Note: "核实为误评"}, past.Add(2*time.Hour)); err != nil {
+			return err
+		}
+		ok, err := b.m.DefaultRating(ctx, tx, "RU-DEFAULT", past.AddDate(0, 0, 8))
+		require.True(t, ok)
+		return err
 	}))
 	rd, err := b.db.Reader(b.tenant.ID, "system")
 	require.NoError(t, err)
@@ -452,10 +489,46 @@ func TestStatisticsAgreeWithDirectCount(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, direct("true"), st.Total.Total)
 	require.Equal(t, direct("level >= 3"), st.Total.VerySatisfied+st.Total.Satisfied+st.Total.Basic)
+	const fedBack = "level <= 2 AND rectify_status IN ('fed_back', 'closed')"
+	require.Equal(t, direct("is_default"), st.Total.Defaults)
+	require.Equal(t, direct("level <= 2"), st.Total.Bad)
+	require.Equal(t, direct(fedBack), st.Total.Rectified)
+	require.Equal(t, direct(fedBack+" AND rectified_in_time"), st.Total.RectifiedInTime)
 	for _, r := range st.Rows {
 		require.Equal(t, direct("department_code = $1", r.Key), r.Total, r.Key)
 		require.Equal(t, direct("department_code = $1 AND level = 1", r.Key), r.VeryDissatisfied, r.Key)
 		require.Equal(t, direct("department_code = $1 AND is_default", r.Key), r.Defaults, r.Key)
+		require.Equal(t, direct("department_code = $1 AND "+fedBack, r.Key), r.Rectified, r.Key)
+		require.Equal(t, direct("department_code = $1 AND "+fedBack+" AND rectified_in_time", r.Key), r.RectifiedInTime, r.Key)
+	}
+	// the department of the RU- cases: the appealed rating is out
+	ga := st.Rows[slices.IndexFunc(st.Rows, func(r ratings.StatsRow) bool { return r.Key == "GA" })]
+	require.Equal(t, 3, ga.Total)
+	require.Equal(t, 1, ga.Defaults)
+	require.Equal(t, 1, ga.VeryDissatisfied)
+	require.Equal(t, 1, ga.Rectified)
+	require.Equal(t, 1, ga.RectifiedInTime)
+	// periods that cut months in two: their edges are counted from rating_cases
+	from, to := now.AddDate(0, 0, -75).Add(3*time.Hour), now.AddDate(0, 0, -20).Add(5*time.Hour)
+	st, err = ratings.GetStats(ctx, rd, ratings.StatsFilter{By: ratings.ByMonth, From: from, To: to}, shanghai)
+	require.NoError(t, err)
+	require.Equal(t, direct("rated_at >= $1 AND rated_at < $2", from, to), st.Total.Total)
+	for _, r := range st.Rows {
+		m, err := time.ParseInLocation(time.DateOnly, r.Key, shanghai)
+		require.NoError(t, err)
+		require.Equal(t, direct("rated_at >= greatest($1, $3::timestamptz) AND rated_at < least($2, $4::timestamptz)", from, to, m, m.AddDate(0, 1, 0)), r.Total, r.Key)
+	}
+	st, err = ratings.GetStats(ctx, rd, ratings.StatsFilter{By: ratings.ByChannel, From: from, ExcludeDefaults: true}, shanghai)
+	require.NoError(t, err)
+	for _, r := range st.Rows {
+		require.Equal(t, direct("rating_channel = $1 AND NOT is_default AND rated_at >= $2", r.Key, from), r.Total, r.Key)
+		require.Equal(t, direct("rating_channel = $1 AND NOT is_default AND rated_at >= $2 AND level = 3", r.Key, from), r.Basic, r.Key)
+		require.Zero(t, r.Defaults)
+	}
+	st, err = ratings.GetStats(ctx, rd, ratings.StatsFilter{By: ratings.ByDepartment, Region: towns[0], To: to}, shanghai)
+	require.NoError(t, err)
+	for _, r := range st.Rows {
+		require.Equal(t, direct("department_code = $1 AND region_code LIKE $2 AND rated_at < $3", r.Key, towns[0]+"%", to), r.Total, r.Key)
 	}
 	for _, by := range []string{ratings.ByChannel, ratings.ByStaff, ratings.ByDay, ratings.ByWeek, ratings.ByMonth} {
 		st, err := ratings.GetStats(ctx, rd, ratings.StatsFilter{By: by}, shanghai)
@@ -493,6 +566,16 @@ func TestStatisticsAgreeWithDirectCount(t *testing.T) {
 	}
 	_, err = ratings.GetStats(ctx, rd, ratings.StatsFilter{By: ratings.ByRegion, Region: towns[1] + "001"}, shanghai)
 	requireStatus(t, err, http.StatusUnprocessableEntity)
+
+	// the nightly rollup redoes the months from the one it stopped in, and
+	// agrees with what the adjustments made of them
+	before, err := ratings.GetStats(ctx, rd, ratings.StatsFilter{By: ratings.ByMonth}, shanghai)
+	require.NoError(t, err)
+	require.NoError(t, b.tx(t, func(tx *tenants.Tx) error { return ratings.RebuildRollup(ctx, tx, past, now, shanghai) }))
+	after, err := ratings.GetStats(ctx, rd, ratings.StatsFilter{By: ratings.ByMonth}, shanghai)
+	require.NoError(t, err)
+	require.Equal(t, before, after)
+	require.Equal(t, direct("true"), after.Total.Total)
 
 	raw, err := ratings.StatsWorkbook(st)
 	require.NoError(t, err)

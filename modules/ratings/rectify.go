@@ -218,8 +218,15 @@ func (m *Module) GiveFeedback(ctx context.Context, tx *tenants.Tx, caseNo string
 		WHERE id = $1`, r.ID, status, in.Outcome, in.Feedback, tx.Subject(), now, inTime); err != nil {
 		return Rectification{}, fmt.Errorf("ratings: feedback %s: %w", caseNo, err)
 	}
+	// what the case counts changes: out of the rollup as it was, in as it is
+	if err := adjustRollup(ctx, tx, caseNo, -1); err != nil {
+		return Rectification{}, err
+	}
 	if _, err := tx.Exec(ctx, "UPDATE rating_cases SET rectify_status = $2, rectified_in_time = $3 WHERE case_no = $1", caseNo, status, inTime); err != nil {
 		return Rectification{}, fmt.Errorf("ratings: feedback %s: %w", caseNo, err)
+	}
+	if err := adjustRollup(ctx, tx, caseNo, 1); err != nil {
+		return Rectification{}, err
 	}
 	if err := tenants.Audit(ctx, tx, "ratings.rectification.feedback", caseNo, map[string]any{"outcome": in.Outcome, "in_time": inTime}); err != nil {
 		return Rectification{}, err
@@ -253,9 +260,15 @@ func (m *Module) DecideAppeal(ctx context.Context, tx *tenants.Tx, caseNo string
 		WHERE id = $1`, r.ID, status, in.Upheld, in.Note, tx.Subject(), now); err != nil {
 		return Rectification{}, fmt.Errorf("ratings: appeal %s: %w", caseNo, err)
 	}
+	if err := adjustRollup(ctx, tx, caseNo, -1); err != nil {
+		return Rectification{}, err
+	}
 	if _, err := tx.Exec(ctx, `UPDATE rating_cases SET rectify_status = $2, excluded = $3, rectified_in_time = CASE WHEN $3 THEN rectified_in_time END
 		WHERE case_no = $1`, caseNo, status, in.Upheld); err != nil {
 		return Rectification{}, fmt.Errorf("ratings: appeal %s: %w", caseNo, err)
+	}
+	if err := adjustRollup(ctx, tx, caseNo, 1); err != nil {
+		return Rectification{}, err
 	}
 	if err := tenants.Audit(ctx, tx, "ratings.appeal.decide", caseNo, map[string]any{"upheld": in.Upheld, "note": in.Note}); err != nil {
 		return Rectification{}, err

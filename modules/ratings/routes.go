@@ -46,13 +46,13 @@ type importInput struct {
 type rateInput struct {
 	Tenant string `path:"tenant" doc:"租户标识 (tenant slug)"`
 	Case   string `path:"case" pattern:"^[0-9A-Za-z_.:-]{1,64}$" doc:"办件编号 (case number)"`
-	Body RateInput
+	Body   RateInput
 }
 
 type tokenRateInput struct {
 	Tenant string `path:"tenant" doc:"租户标识 (tenant slug)"`
 	Case   string `path:"case" pattern:"^[0-9A-Za-z_.:-]{1,64}$" doc:"办件编号 (case number)"`
-	Body struct {
+	Body   struct {
 		Token string `json:"token" minLength:"1" maxLength:"64" doc:"二维码或短信链接中的评价凭证 (the case's rating token from its QR code or SMS link)"`
 		RateInput
 	}
@@ -61,25 +61,25 @@ type tokenRateInput struct {
 type followUpInput struct {
 	Tenant string `path:"tenant" doc:"租户标识 (tenant slug)"`
 	Case   string `path:"case" pattern:"^[0-9A-Za-z_.:-]{1,64}$" doc:"办件编号 (case number)"`
-	Body FollowUpInput
+	Body   FollowUpInput
 }
 
 type secondInput struct {
 	Tenant string `path:"tenant" doc:"租户标识 (tenant slug)"`
 	Case   string `path:"case" pattern:"^[0-9A-Za-z_.:-]{1,64}$" doc:"办件编号 (case number)"`
-	Body SecondRatingInput
+	Body   SecondRatingInput
 }
 
 type feedbackInput struct {
 	Tenant string `path:"tenant" doc:"租户标识 (tenant slug)"`
 	Case   string `path:"case" pattern:"^[0-9A-Za-z_.:-]{1,64}$" doc:"办件编号 (case number)"`
-	Body Feedback
+	Body   Feedback
 }
 
 type appealInput struct {
 	Tenant string `path:"tenant" doc:"租户标识 (tenant slug)"`
 	Case   string `path:"case" pattern:"^[0-9A-Za-z_.:-]{1,64}$" doc:"办件编号 (case number)"`
-	Body AppealDecision
+	Body   AppealDecision
 }
 
 type tagInput struct {
@@ -180,12 +180,33 @@ func (m *Module) location(ctx context.Context) (*time.Location, error) {
 // Routes implements modules.RouteProvider; the operations live under
 // /v1/t/{tenant}/ratings.
 func (m *Module) Routes(r *modules.Router) {
+	modules.Register(r.Me(), "ratings:own", huma.Operation{
+		OperationID: "list-my-rating-cases", Method: http.MethodGet, Path: "/cases", Summary: "我的办件 My cases",
+		Description: "The signed-in citizen's cases in every tenant of the jurisdiction, newest handled first, with their ratings and the tenant to rate each in " +
+			"(POST /v1/t/{tenant}/ratings/cases/{case}/rating).",
+	}, func(ctx context.Context, in *myCasesInput) (*body[[]MyCase], error) {
+		citizen, err := citizenOf(ctx)
+		if err != nil {
+			return nil, err
+		}
+		limit := in.Limit
+		if limit == 0 {
+			limit = 50
+		}
+		cs, err := m.ListMyCases(ctx, citizen, limit)
+		if err != nil {
+			return nil, err
+		}
+		return &body[[]MyCase]{cs}, nil
+	})
 	modules.Register(r, "ratings:push", huma.Operation{
 		OperationID: "push-rating-case", Method: http.MethodPost, Path: "/cases", DefaultStatus: http.StatusCreated,
 		Summary:     "推送办件 Push a case",
 		Description: "The hall's business systems push each handled case. 201 when created; a known case number changes nothing and answers 200 with the case as it is.",
 	}, func(ctx context.Context, in *createCaseInput) (*createdCase, error) {
-		out, err := inTx(ctx, m, func(tx *tenants.Tx, _ tenants.Subject) (Case, error) { return m.CreateCase(ctx, tx, in.Body, time.Now()) })
+		out, err := inTx(ctx, m, func(tx *tenants.Tx, _ tenants.Subject) (Case, error) {
+			return m.CreateCase(ctx, tx, in.Body, time.Now())
+		})
 		if err != nil {
 			return nil, err
 		}
@@ -200,7 +221,9 @@ func (m *Module) Routes(r *modules.Router) {
 		Summary:     "导入办件 Import cases from Excel",
 		Description: "An .xlsx file with a header row (columns listed in the request body's description). Any bad cell: 422 naming every bad cell as body.<cell> (body.I7 is row 7, column I), and nothing is imported.",
 	}, func(ctx context.Context, in *importInput) (*body[Imported], error) {
-		return inTx(ctx, m, func(tx *tenants.Tx, _ tenants.Subject) (Imported, error) { return m.ImportCases(ctx, tx, in.RawBody, time.Now()) })
+		return inTx(ctx, m, func(tx *tenants.Tx, _ tenants.Subject) (Imported, error) {
+			return m.ImportCases(ctx, tx, in.RawBody, time.Now())
+		})
 	})
 	modules.Register(r, "ratings:read", huma.Operation{
 		OperationID: "list-rating-cases", Method: http.MethodGet, Path: "/cases", Summary: "评价查询 Cases and their ratings",
@@ -255,7 +278,9 @@ func (m *Module) Routes(r *modules.Router) {
 	modules.Register(r, "ratings:read", huma.Operation{
 		OperationID: "list-rating-rectifications", Method: http.MethodGet, Path: "/rectifications", Summary: "差评整改跟踪 Rectifications",
 	}, func(ctx context.Context, in *rectListInput) (*body[[]Rectification], error) {
-		return read(ctx, m, func(q tenants.Querier) ([]Rectification, error) { return ListRectifications(ctx, q, in.RectificationFilter, time.Now()) })
+		return read(ctx, m, func(q tenants.Querier) ([]Rectification, error) {
+			return ListRectifications(ctx, q, in.RectificationFilter, time.Now())
+		})
 	})
 	modules.Register(r, "ratings:read", huma.Operation{
 		OperationID: "get-rating-rectification", Method: http.MethodGet, Path: "/cases/{case}/rectification", Summary: "查看差评整改 Get a rectification",
@@ -266,13 +291,17 @@ func (m *Module) Routes(r *modules.Router) {
 		OperationID: "feed-back-rating-rectification", Method: http.MethodPost, Path: "/cases/{case}/rectification/feedback", Summary: "整改反馈 Report back on a bad rating",
 		Description: "Rectified at once, by the deadline, explained, or appealed as malicious or mistaken (an appeal waits for a decision). Fed back after the deadline counts as late.",
 	}, func(ctx context.Context, in *feedbackInput) (*body[Rectification], error) {
-		return inTx(ctx, m, func(tx *tenants.Tx, _ tenants.Subject) (Rectification, error) { return m.GiveFeedback(ctx, tx, in.Case, in.Body, time.Now()) })
+		return inTx(ctx, m, func(tx *tenants.Tx, _ tenants.Subject) (Rectification, error) {
+			return m.GiveFeedback(ctx, tx, in.Case, in.Body, time.Now())
+		})
 	})
 	modules.Register(r, "ratings:assign", huma.Operation{
 		OperationID: "decide-rating-appeal", Method: http.MethodPost, Path: "/cases/{case}/rectification/appeal", Summary: "审核申诉 Decide an appeal",
 		Description: "Upheld, the rating leaves the statistics (audited); refused, the department must rectify.",
 	}, func(ctx context.Context, in *appealInput) (*body[Rectification], error) {
-		return inTx(ctx, m, func(tx *tenants.Tx, _ tenants.Subject) (Rectification, error) { return m.DecideAppeal(ctx, tx, in.Case, in.Body, time.Now()) })
+		return inTx(ctx, m, func(tx *tenants.Tx, _ tenants.Subject) (Rectification, error) {
+			return m.DecideAppeal(ctx, tx, in.Case, in.Body, time.Now())
+		})
 	})
 	modules.Register(r, "ratings:read", huma.Operation{
 		OperationID: "list-rating-tags", Method: http.MethodGet, Path: "/tags", Summary: "评价标签 Rating tags",
@@ -430,4 +459,3 @@ func maskName(n string) string {
 	}
 	return string(r)
 }
-

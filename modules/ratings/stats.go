@@ -3,6 +3,7 @@ package ratings
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -102,8 +103,12 @@ func GetStats(ctx context.Context, q tenants.Querier, f StatsFilter, tz *time.Lo
 	if f.ExcludeDefaults {
 		where = append(where, "NOT is_default")
 	}
+	// the rollup's filters: the same but for the period, which
+	// rollupStatsSQL splits
+	var rollWhere []string
 	if f.Department != "" {
 		where = append(where, "department_code = "+arg(f.Department))
+		rollWhere = append(rollWhere, where[len(where)-1])
 	}
 	region := f.Region
 	if region == "" && f.By == ByRegion {
@@ -117,19 +122,28 @@ func GetStats(ctx context.Context, q tenants.Querier, f StatsFilter, tz *time.Lo
 		lo := regionPrefix(region)
 		hi := lo[:len(lo)-1] + string(lo[len(lo)-1]+1)
 		where = append(where, "region_code ~>=~ "+arg(lo), "region_code ~<~ "+arg(hi))
+		rollWhere = append(rollWhere, where[len(where)-2:]...)
 	}
-	var key, name string
+	var key, name, rollKey, rollName string
 	children := map[string]string{} // prefix → code, for by=region
 	names := map[string]string{}
 	switch f.By {
 	case ByDepartment:
 		key, name = "department_code", "max(department_name)"
+		rollKey, rollName = key, name
 	case ByChannel:
 		key, name = "rating_channel", "''"
+		if f.Department == "" {
+			// rating_rollup_channel has no departments
+			rollKey, rollName = key, name
+		}
 	case ByStaff:
 		key, name = "coalesce(staff_member_id::text, staff_name)", "max(staff_name)"
 	case ByDay, ByWeek, ByMonth:
 		key, name = fmt.Sprintf("to_char(date_trunc('%s', rated_at AT TIME ZONE %s), 'YYYY-MM-DD')", f.By, arg(tz.String())), "''"
+		if f.By == ByMonth {
+			rollKey, rollName = "to_char(month, 'YYYY-MM-DD')", "''"
+		}
 	case ByRegion:
 		rows, err := q.Query(ctx, "SELECT code, name FROM regions WHERE parent_code = $1 ORDER BY code", region)
 		if err != nil {
@@ -154,10 +168,20 @@ func GetStats(ctx context.Context, q tenants.Querier, f StatsFilter, tz *time.Lo
 			return Stats{}, problem.InvalidField("query.region", "该区划没有下级区划，不能再下钻 (the region has no children to drill down to)", region)
 		}
 		key, name = fmt.Sprintf("left(region_code, %d)", n), "''"
+		rollKey, rollName = key, name
 	default:
 		return Stats{}, problem.InvalidField("query.by", "不支持的分组 (unknown grouping)", f.By)
 	}
 	sql := "SELECT " + key + ", " + name + ", " + statsAggregates + " FROM rating_cases WHERE " + strings.Join(where, " AND ") + " GROUP BY 1 ORDER BY 1"
+	if rollKey != "" {
+		st, err := loadRollupState(ctx, q)
+		if err != nil {
+			return Stats{}, err
+		}
+		if st != nil && st.tz == tz.String() {
+			sql = rollupStatsSQL(f, tz, st, key, name, rollKey, rollName, where, rollWhere, arg)
+		}
+	}
 	rows, err := q.Query(ctx, sql, args...)
 	if err != nil {
 		return Stats{}, fmt.Errorf("ratings: stats: %w", err)
@@ -286,4 +310,55 @@ func GetPublicSummary(ctx context.Context, q tenants.Querier, now time.Time, tz 
 		out.Rectifications = append(out.Rectifications, p)
 	}
 	return out, rows.Err()
+}
+
+// rollupStatsSQL counts the months of the period that the rollup holds
+// from rating_rollup, and the rest — the partial months at the edges of the
+// period, the days not rolled up yet — from rating_cases, in one query.
+func rollupStatsSQL(f StatsFilter, tz *time.Location, st *rollupState, key, name, rollKey, rollName string,
+	where, rollWhere []string, arg func(any) string) string {
+	// the rollup covers [coverStart, coverEnd); coverStart zero: from the first month
+	var coverStart time.Time
+	if !f.From.IsZero() {
+		l := f.From.In(tz)
+		coverStart = time.Date(l.Year(), l.Month(), 1, 0, 0, 0, 0, tz)
+		if coverStart.Before(f.From) {
+			coverStart = coverStart.AddDate(0, 1, 0)
+		}
+	}
+	coverEnd := st.end
+	if !f.To.IsZero() && f.To.Before(coverEnd) {
+		l := f.To.In(tz)
+		coverEnd = time.Date(l.Year(), l.Month(), 1, 0, 0, 0, 0, tz)
+	}
+	base := func(extra string) string {
+		return "SELECT " + key + ", " + name + ", " + statsAggregates + " FROM rating_cases WHERE " + strings.Join(append(slices.Clone(where), extra), " AND ") + " GROUP BY 1"
+	}
+	if !coverStart.IsZero() && !coverStart.Before(coverEnd) {
+		return base("true") + " ORDER BY 1"
+	}
+	parts := []string{base("rated_at >= " + arg(coverEnd))}
+	rw := append(slices.Clone(rollWhere), "month < "+arg(coverEnd.Format(time.DateOnly))+"::date")
+	if !coverStart.IsZero() {
+		parts = append(parts, base("rated_at < "+arg(coverStart)))
+		rw = append(rw, "month >= "+arg(coverStart.Format(time.DateOnly))+"::date")
+	}
+	counts := "sum(total), sum(very_satisfied), sum(satisfied), sum(basic), sum(dissatisfied), sum(very_dissatisfied), sum(defaults), " +
+		"sum(dissatisfied + very_dissatisfied), sum(rectified), sum(rectified_in_time)"
+	if f.ExcludeDefaults {
+		// the defaults are 基本满意 ratings
+		counts = "sum(total - defaults), sum(very_satisfied), sum(satisfied), sum(basic - defaults), sum(dissatisfied), sum(very_dissatisfied), 0, " +
+			"sum(dissatisfied + very_dissatisfied), sum(rectified), sum(rectified_in_time)"
+	}
+	// Both rollups count the same ratings; without a department to group
+	// or filter by, the one by channel (a handful of channels against tens
+	// of departments) has the fewer rows to add up.
+	table := "rating_rollup"
+	if f.By != ByDepartment && f.Department == "" {
+		table = "rating_rollup_channel"
+	}
+	parts = append(parts, "SELECT "+rollKey+", "+rollName+", "+counts+" FROM "+table+" WHERE "+strings.Join(rw, " AND ")+" GROUP BY 1")
+	return `SELECT k, max(nm), sum(total)::bigint, sum(l5)::bigint, sum(l4)::bigint, sum(l3)::bigint, sum(l2)::bigint, sum(l1)::bigint,
+		sum(dflt)::bigint, sum(bad)::bigint, sum(rect)::bigint, sum(rit)::bigint
+		FROM (` + strings.Join(parts, " UNION ALL ") + `) AS u (k, nm, total, l5, l4, l3, l2, l1, dflt, bad, rect, rit) GROUP BY k ORDER BY k`
 }

@@ -35,6 +35,9 @@ func (m *Module) Tasks() []modules.Task {
 			}
 			return m.upload(ctx, tx, p)
 		}},
+		{Type: TaskRollup, Queue: tenants.QueueLow, MaxRetry: 3, Timeout: 10 * time.Minute, Handle: func(ctx context.Context, tx *tenants.Tx, _ []byte) error {
+			return m.rollUp(ctx, tx, time.Now())
+		}},
 		{Type: TaskReconcile, Queue: tenants.QueueLow, MaxRetry: 3, Handle: func(ctx context.Context, tx *tenants.Tx, _ []byte) error {
 			_, err := m.Reconcile(ctx, tx, time.Now())
 			return err
@@ -44,10 +47,12 @@ func (m *Module) Tasks() []modules.Task {
 
 // Schedules implements modules.ScheduleProvider: the daily sweep of
 // overdue default ratings (seed 004: 系统每天定时检查评价超期的办件) and the
-// daily reconciliation with the province.
+// daily reconciliation with the province, and the nightly rollup of the
+// day that ended for the statistics.
 func (m *Module) Schedules() []modules.Schedule {
 	return []modules.Schedule{
 		{Task: TaskSweep, Cron: "10 1 * * *"},
 		{Task: TaskReconcile, Cron: "40 1 * * *"},
+		{Task: TaskRollup, Cron: "20 0 * * *"},
 	}
 }

@@ -98,9 +98,10 @@ func dayStart(t time.Time, loc *time.Location) time.Time {
 }
 
 // Book books a slot for the citizen in tx, at now. Everything is checked
-// before anything is written; the place is taken last, so a refused
-// booking writes nothing. With an idempotency key, a repeated request
-// answers with the appointment the first made.
+// before anything is written; the places are taken last. A booking refused
+// there for a full day has taken its slot's place in tx, so the caller
+// rolls tx back on an error, as DB.Tx does. With an idempotency key, a
+// repeated request answers with the appointment the first made.
 //
 // Four round trips: the citizen's lock (with BEGIN), every read in one
 // pipeline, the write (places and appointment in one statement), COMMIT.

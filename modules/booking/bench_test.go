@@ -55,14 +55,15 @@ func BenchmarkSlots30Days(b *testing.B) {
 
 // bookings64 sets up an item with slots over three weeks and a pool of 64
 // connections, warmed, and returns a booking by a new citizen each call,
-// spread round the slots.
-func bookings64(b *testing.B) func() error {
+// spread round the slots. A daily quota above 0 makes every booking of a
+// day also count in the day's one row.
+func bookings64(b *testing.B, dailyQuota int) func() error {
 	f := setup(b)
 	ctx := context.Background()
 	db, err := tenants.Open(ctx, os.Getenv("YAMEN_DATABASE_URL")+"&pool_max_conns=64")
 	require.NoError(b, err)
 	b.Cleanup(db.Close)
-	f.rule(b, booking.TargetItem, f.item, booking.Rule{DaysAhead: new(30), Capacity: new(10000)})
+	f.rule(b, booking.TargetItem, f.item, booking.Rule{DaysAhead: new(30), Capacity: new(10000), DailyQuota: new(dailyQuota)})
 	r, err := f.db.Reader(f.tn.ID, "anonymous")
 	require.NoError(b, err)
 	s, err := booking.ListSlots(ctx, r, f.cal, f.item, at(9, 24, 0, 0), at(10, 20, 0, 0), wednesday)
@@ -87,7 +88,7 @@ func bookings64(b *testing.B) func() error {
 // latency runs from when it was due, so a backlog counts against it. It
 // reports the rate achieved and the p50 and p99 latency.
 func BenchmarkBook1000PerSecond(b *testing.B) {
-	book := bookings64(b)
+	book := bookings64(b, 0)
 	const rate = 1000
 	lat := make([]time.Duration, b.N)
 	var wg sync.WaitGroup
@@ -116,8 +117,15 @@ func BenchmarkBook1000PerSecond(b *testing.B) {
 // bookings per second and the p50 and p99 of one booking transaction.
 // Closed like this, a booking waits for the 63 others on two cores, so its
 // latency is about 64 / throughput whatever a booking costs.
-func BenchmarkBook64(b *testing.B) {
-	book := bookings64(b)
+func BenchmarkBook64(b *testing.B) { book64(b, 0) }
+
+// BenchmarkBook64DailyQuota is BenchmarkBook64 under a daily quota (never
+// reached): about 13 slots share a day, so bookings of a day queue for its
+// row.
+func BenchmarkBook64DailyQuota(b *testing.B) { book64(b, 1000000) }
+
+func book64(b *testing.B, dailyQuota int) {
+	book := bookings64(b, dailyQuota)
 	const concurrency = 64
 	b.SetParallelism((concurrency + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
 	var (

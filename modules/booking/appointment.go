@@ -98,12 +98,13 @@ func dayStart(t time.Time, loc *time.Location) time.Time {
 }
 
 // Book books a slot for the citizen in tx, at now. Everything is checked
-// before anything is written; the place is taken last, so a refused
-// booking writes nothing. With an idempotency key, a repeated request
-// answers with the appointment the first made.
+// before anything is written; the places are taken last. A booking refused
+// there for a full day has taken its slot's place in tx, so the caller
+// rolls tx back on an error, as DB.Tx does. With an idempotency key, a
+// repeated request answers with the appointment the first made.
 //
 // Four round trips: the citizen's lock (with BEGIN), every read in one
-// pipeline, the write, COMMIT.
+// pipeline, the write (places and appointment in one statement), COMMIT.
 func (m *Module) Book(ctx context.Context, tx *tenants.Tx, cal *calendar.Calendar, c Citizen, in NewAppointment, key string, now time.Time) (Appointment, error) {
 	// One citizen's bookings in a tenant are serialized, so the per-person
 	// limits and the idempotency key hold under concurrency; different
@@ -114,7 +115,11 @@ func (m *Module) Book(ctx context.Context, tx *tenants.Tx, cal *calendar.Calenda
 	loc := cal.Location()
 	start := in.SlotStart
 	b := &pgx.Batch{}
-	b.Queue("SELECT id FROM booking_appointments WHERE citizen_id = $1 AND idempotency_key = $2 AND $2 <> ''", c.ID, key)
+	if key != "" {
+		// Only with a key: a request without one cannot be a repeat, and
+		// the statement would be planned for an empty key as a scan.
+		b.Queue("SELECT id FROM booking_appointments WHERE citizen_id = $1 AND idempotency_key = $2", c.ID, key)
+	}
 	b.Queue(itemSQL, in.ItemID)
 	b.Queue(`SELECT
 			(SELECT list::text FROM booking_list_entries WHERE citizen_id = $1),
@@ -127,10 +132,12 @@ func (m *Module) Book(ctx context.Context, tx *tenants.Tx, cal *calendar.Calenda
 		c.ID, dayStart(now, loc), now, in.ItemID, start)
 	br := tx.SendBatch(ctx, b)
 	var replay uuid.UUID
-	err := br.QueryRow().Scan(&replay)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		br.Close()
-		return Appointment{}, fmt.Errorf("booking: idempotency key: %w", err)
+	if key != "" {
+		err := br.QueryRow().Scan(&replay)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			br.Close()
+			return Appointment{}, fmt.Errorf("booking: idempotency key: %w", err)
+		}
 	}
 	it, itemErr := scanItem(br.QueryRow())
 	var (
@@ -193,40 +200,71 @@ func (m *Module) Book(ctx context.Context, tx *tenants.Tx, cal *calendar.Calenda
 	case active >= it.Settings.ActiveBookingsLimit:
 		return Appointment{}, problem.Conflict(fmt.Sprintf("您已有 %d 个未到期的预约，达到上限 (you hold %d bookings, the limit)", active, active))
 	}
-	if it.Rules.DailyQuota > 0 {
-		var n int
-		err = tx.QueryRow(ctx, `INSERT INTO booking_day_counts AS c (tenant_id, item_id, day, booked) VALUES (current_tenant(), $1, $2, 1)
-			ON CONFLICT (tenant_id, item_id, day) DO UPDATE SET booked = c.booked + 1 WHERE c.booked < $3
-			RETURNING booked`, it.ID, dayStart(start, loc).Format(time.DateOnly), it.Rules.DailyQuota).Scan(&n)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return Appointment{}, problem.Conflict("该事项当日预约已满，请选择其他日期 (the item's bookings for the day are full; choose another day)")
-		}
-		if err != nil {
-			return Appointment{}, fmt.Errorf("booking: daily quota: %w", err)
-		}
-	}
 	end := start.Add(time.Duration(it.Rules.SlotMinutes) * time.Minute)
 	a := Appointment{TenantID: tx.TenantID(), ItemID: it.ID, ItemName: it.Name, HallID: it.HallID, HallName: it.HallName, SlotStart: start, SlotEnd: end,
 		CitizenID: c.ID, CitizenName: cmpOr(c.Name, "居民"), CitizenPhone: c.Phone, Status: "booked"}
-	// Take the place and write the appointment in one statement: the
-	// conditional upsert waits for a concurrent booking of the same slot and
-	// yields no row when none is left, and then nothing is inserted.
-	err = tx.QueryRow(ctx, `WITH place AS (
-			INSERT INTO booking_slot_counts AS c (tenant_id, item_id, slot_start, booked) VALUES (current_tenant(), $1, $3, 1)
-			ON CONFLICT (tenant_id, item_id, slot_start) DO UPDATE SET booked = c.booked + 1 WHERE c.booked < $9
-			RETURNING booked)
-		INSERT INTO booking_appointments (tenant_id, item_id, hall_id, slot_start, slot_end, citizen_id, citizen_name, citizen_phone, idempotency_key)
-		SELECT current_tenant(), $1, $2, $3, $4, $5, $6, $7, NULLIF($8, '') FROM place
-		RETURNING id, created_at`,
-		a.ItemID, a.HallID, a.SlotStart, a.SlotEnd, a.CitizenID, a.CitizenName, a.CitizenPhone, key, it.Rules.Capacity).Scan(&a.ID, &a.CreatedAt)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Appointment{}, problem.Conflict("该时段已约满，请选择其他时段 (the slot is fully booked; choose another)")
+	// Take the place (and the day's, under a daily quota) and write the
+	// appointment in one statement: a conditional upsert waits for a
+	// concurrent booking of the same slot and yields no row when none is
+	// left, and then nothing after it happens. The slot's row is locked
+	// before the day's, in the order Cancel frees them, and the day's row —
+	// which every booking of the item that day updates — is held only from
+	// here to COMMIT.
+	var (
+		placed bool
+		id     *uuid.UUID
+		at     *time.Time
+	)
+	args := []any{a.ItemID, a.HallID, a.SlotStart, a.SlotEnd, a.CitizenID, a.CitizenName, a.CitizenPhone, key, it.Rules.Capacity}
+	sql := bookSQL
+	if it.Rules.DailyQuota > 0 {
+		sql = bookQuotaSQL
+		args = append(args, dayStart(start, loc).Format(time.DateOnly), it.Rules.DailyQuota)
 	}
-	if err != nil {
+	err = tx.QueryRow(ctx, sql, args...).Scan(&placed, &id, &at)
+	switch {
+	case err != nil:
 		return Appointment{}, fmt.Errorf("booking: book: %w", err)
+	case !placed:
+		return Appointment{}, problem.Conflict("该时段已约满，请选择其他时段 (the slot is fully booked; choose another)")
+	case id == nil:
+		// The slot's place was taken in this transaction; the error rolls
+		// it back.
+		return Appointment{}, problem.Conflict("该事项当日预约已满，请选择其他日期 (the item's bookings for the day are full; choose another day)")
 	}
+	a.ID, a.CreatedAt = *id, *at
 	return a, nil
 }
+
+// bookSQL takes a place in slot $3 of item $1 when fewer than $9 are
+// taken, and inserts the appointment; it answers whether the place was
+// taken and the appointment's id and creation time.
+const bookSQL = `WITH place AS (
+		INSERT INTO booking_slot_counts AS c (tenant_id, item_id, slot_start, booked) VALUES (current_tenant(), $1, $3, 1)
+		ON CONFLICT (tenant_id, item_id, slot_start) DO UPDATE SET booked = c.booked + 1 WHERE c.booked < $9
+		RETURNING booked),
+	appointment AS (
+		INSERT INTO booking_appointments (tenant_id, item_id, hall_id, slot_start, slot_end, citizen_id, citizen_name, citizen_phone, idempotency_key)
+		SELECT current_tenant(), $1, $2, $3, $4, $5, $6, $7, NULLIF($8, '') FROM place
+		RETURNING id, created_at)
+	SELECT EXISTS (SELECT FROM place), a.id, a.created_at FROM (VALUES (1)) one LEFT JOIN appointment a ON true`
+
+// bookQuotaSQL is bookSQL under a daily quota: once the slot's place is
+// taken, a place of day $10 is taken when fewer than $11 are, and only
+// then is the appointment inserted.
+const bookQuotaSQL = `WITH place AS (
+		INSERT INTO booking_slot_counts AS c (tenant_id, item_id, slot_start, booked) VALUES (current_tenant(), $1, $3, 1)
+		ON CONFLICT (tenant_id, item_id, slot_start) DO UPDATE SET booked = c.booked + 1 WHERE c.booked < $9
+		RETURNING booked),
+	day AS (
+		INSERT INTO booking_day_counts AS c (tenant_id, item_id, day, booked) SELECT current_tenant(), $1, $10::date, 1 FROM place
+		ON CONFLICT (tenant_id, item_id, day) DO UPDATE SET booked = c.booked + 1 WHERE c.booked < $11
+		RETURNING booked),
+	appointment AS (
+		INSERT INTO booking_appointments (tenant_id, item_id, hall_id, slot_start, slot_end, citizen_id, citizen_name, citizen_phone, idempotency_key)
+		SELECT current_tenant(), $1, $2, $3, $4, $5, $6, $7, NULLIF($8, '') FROM day
+		RETURNING id, created_at)
+	SELECT EXISTS (SELECT FROM place), a.id, a.created_at FROM (VALUES (1)) one LEFT JOIN appointment a ON true`
 
 func cmpOr(s, def string) string {
 	if s == "" {

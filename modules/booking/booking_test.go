@@ -328,6 +328,70 @@ func TestDailyQuota(t *testing.T) {
 	require.Equal(t, 2, f.slots(t, at(9, 26, 0, 0), at(9, 26, 23, 59), wednesday)[0].Remaining, "the next day is open, up to its quota")
 }
 
+// Citizens booking every slot of a day at once, while others cancel, never
+// pass the item's daily quota: the day is full at exactly the quota, each
+// slot's count matches its appointments, and a booking refused for the day
+// leaves no place taken in its slot.
+func TestConcurrentDailyQuotaIsExact(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	f.rule(t, booking.TargetItem, f.item, booking.Rule{Capacity: new(50), DailyQuota: new(20)})
+	slots := f.slots(t, at(9, 25, 0, 0), at(9, 25, 23, 59), wednesday)
+	type held struct {
+		c booking.Citizen
+		a booking.Appointment
+	}
+	var early []held
+	for i := range 6 {
+		c := citizen()
+		a, err := f.book(t, c, f.item, slots[i].Start, wednesday, "")
+		require.NoError(t, err)
+		early = append(early, held{c, a})
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	ok, full := 0, 0
+	start := make(chan struct{})
+	for i := range 120 {
+		wg.Go(func() {
+			<-start
+			_, err := f.book(t, citizen(), f.item, slots[i%len(slots)].Start, wednesday, "")
+			mu.Lock()
+			defer mu.Unlock()
+			if err == nil {
+				ok++
+				return
+			}
+			if p, isProblem := problem.As(err); isProblem && p.Status == http.StatusConflict {
+				full++
+				return
+			}
+			t.Errorf("unexpected error: %v", err)
+		})
+	}
+	for _, h := range early[:3] {
+		wg.Go(func() {
+			<-start
+			if _, err := f.cancel(t, h.c, h.a.ID, wednesday); err != nil {
+				t.Errorf("cancel: %v", err)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	require.Equal(t, 120, ok+full)
+	// The quota filled (6 held, 14 more) whatever the cancellations did; the
+	// places freed by cancelling went to bookings or stayed free.
+	require.GreaterOrEqual(t, ok, 14)
+	booked := f.count(t, "SELECT count(*) FROM booking_appointments WHERE status = 'booked' AND slot_start BETWEEN $1 AND $2",
+		slots[0].Start, slots[len(slots)-1].Start)
+	require.LessOrEqual(t, booked, 20)
+	require.Equal(t, 6-3+ok, booked)
+	require.Equal(t, booked, f.count(t, "SELECT booked FROM booking_day_counts WHERE day = $1", "2031-09-25"))
+	require.Equal(t, booked, f.count(t, "SELECT sum(booked)::int FROM booking_slot_counts WHERE slot_start BETWEEN $1 AND $2",
+		slots[0].Start, slots[len(slots)-1].Start))
+}
+
 // A citizen holds at most the active-booking limit at once.
 func TestActiveBookingLimit(t *testing.T) {
 	t.Parallel()

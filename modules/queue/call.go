@@ -44,58 +44,86 @@ func ticketState(ctx context.Context, q tenants.Querier, id uuid.UUID) (status s
 // while still waiting, so two windows calling at once get two tickets, and
 // the unique index on called tickets per window keeps one window to one
 // citizen at a time.
+//
+// Reading the window and the settings, taking the ticket, reading it back
+// and notifying the boards are one statement, so a call is two round
+// trips: that statement (with BEGIN) and COMMIT.
 func (m *Module) CallNextIn(ctx context.Context, tx *tenants.Tx, window uuid.UUID, staff *uuid.UUID) (Ticket, error) {
-	s, err := LoadSettings(ctx, tx)
-	if err != nil {
-		return Ticket{}, err
-	}
-	var active bool
-	var current *string
-	var hall uuid.UUID
-	var items []uuid.UUID
-	err = tx.QueryRow(ctx, `SELECT w.active, w.hall_id, array(SELECT item_id FROM catalog_window_items WHERE window_id = w.id),
-			(SELECT number FROM queue_tickets WHERE window_id = w.id AND status = 'called')
-		FROM catalog_windows w WHERE w.id = $1`, window).Scan(&active, &hall, &items, &current)
-	if errors.Is(err, pgx.ErrNoRows) {
+	var (
+		active  bool
+		current *string
+		id      *uuid.UUID
+		t       Ticket
+		// notified is whether the boards' event was sent (with a ticket).
+		notified *bool
+	)
+	// A ticket's fields are scanned into t only when one was called; the
+	// row has them NULL otherwise.
+	var (
+		number, kind, status, hallName, itemName, deptName, citizenName, idNumber, windowLocation *string
+		hallID, itemID, deptID                                                                    *uuid.UUID
+		recalls, transfers                                                                        *int
+		queuedAt                                                                                  *time.Time
+	)
+	err := tx.QueryRow(ctx, `WITH w AS (
+			SELECT w.active, w.hall_id, array(SELECT item_id FROM catalog_window_items WHERE window_id = w.id) AS items,
+				(SELECT number FROM queue_tickets WHERE window_id = w.id AND status = 'called') AS current,
+				coalesce((SELECT settings->>'order' FROM tenant_modules WHERE module = 'queue'), '') AS calling_order
+			FROM catalog_windows w WHERE w.id = $1),
+		next AS (
+			SELECT CASE WHEN w.calling_order = '`+OrderArrival+`' THEN `+nextTicket(OrderArrival, "(SELECT hall_id FROM w)", "(SELECT items FROM w)::uuid[]")+`
+				ELSE `+nextTicket(OrderAppointmentsFirst, "(SELECT hall_id FROM w)", "(SELECT items FROM w)::uuid[]")+` END AS id
+			FROM w WHERE w.active AND w.current IS NULL),
+		called AS (
+			UPDATE queue_tickets t SET status = 'called', window_id = $1, called_by = $2, called_at = now(), updated_at = now()
+			WHERE t.id = (SELECT id FROM next) AND t.status = 'waiting'
+			RETURNING t.*)
+		SELECT w.active, w.current, c.id, c.number, c.kind::text, c.status::text, c.hall_id, h.name, c.item_id, i.name, d.id, d.name,
+			c.citizen_name, c.id_number_masked, c.appointment_id, c.slot_start, c.slot_end,
+			c.window_id, cw.number, coalesce(cw.location, ''), c.called_by, c.recalls, c.transfers, c.queued_at, c.called_at, c.finished_at,
+			-- the boards' event (notifyBoard's, built here to save a round trip)
+			CASE WHEN c.id IS NOT NULL THEN pg_notify($3, json_build_object('tenant', c.tenant_id, 'hall_id', c.hall_id, 'event', 'call',
+				'ticket_id', c.id, 'number', c.number, 'window_number', cw.number, 'window_location', coalesce(cw.location, ''),
+				'item_name', i.name, 'recalls', c.recalls, 'text', c.number || ' 请到 ' || cw.number || ' 号窗口', 'at', now())::text)::text = '' END
+		FROM w
+		LEFT JOIN called c ON true
+		LEFT JOIN catalog_halls h ON h.tenant_id = c.tenant_id AND h.id = c.hall_id
+		LEFT JOIN catalog_items i ON i.tenant_id = c.tenant_id AND i.id = c.item_id
+		LEFT JOIN catalog_departments d ON d.tenant_id = i.tenant_id AND d.id = i.department_id
+		LEFT JOIN catalog_windows cw ON cw.tenant_id = c.tenant_id AND cw.id = c.window_id`, window, staff, BoardChannel).Scan(
+		&active, &current, &id, &number, &kind, &status, &hallID, &hallName, &itemID, &itemName, &deptID, &deptName,
+		&citizenName, &idNumber, &t.AppointmentID, &t.SlotStart, &t.SlotEnd,
+		&t.WindowID, &t.WindowNumber, &windowLocation, &t.CalledBy, &recalls, &transfers, &queuedAt, &t.CalledAt, &t.FinishedAt, &notified)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
 		return Ticket{}, problem.NotFound("没有这个窗口 (no such window)")
-	}
-	if err != nil {
-		return Ticket{}, fmt.Errorf("queue: window: %w", err)
-	}
-	if !active {
+	case isUnique(err, "queue_tickets_window"):
+		return Ticket{}, conflict("窗口正在叫号，请先办结、过号或转办 (the window is already serving a ticket)")
+	case err != nil:
+		return Ticket{}, fmt.Errorf("queue: call next: %w", err)
+	case !active:
 		return Ticket{}, conflict("该窗口已停用 (the window is not in use)")
-	}
-	if current != nil {
+	case current != nil:
 		return Ticket{}, conflict(fmt.Sprintf("窗口还有正在叫号的 %s，请先办结、过号或转办 (the window is still serving %s: finish, mark no-show or transfer it first)", *current, *current))
-	}
-	var id uuid.UUID
-	err = tx.QueryRow(ctx, `WITH next AS (SELECT `+nextTicket(s.Order)+` AS id)
-		UPDATE queue_tickets t SET status = 'called', window_id = $3, called_by = $4, called_at = now(), updated_at = now()
-		FROM next WHERE t.id = next.id AND t.status = 'waiting'
-		RETURNING t.id`, hall, items, window, staff).Scan(&id)
-	if errors.Is(err, pgx.ErrNoRows) {
+	case id == nil:
 		return Ticket{}, problem.NotFound("该窗口的事项没有等候的号 (nobody is waiting for this window's items)")
 	}
-	if isUnique(err, "queue_tickets_window") {
-		return Ticket{}, conflict("窗口正在叫号，请先办结、过号或转办 (the window is already serving a ticket)")
-	}
-	if err != nil {
-		return Ticket{}, fmt.Errorf("queue: call next: %w", err)
-	}
-	t, err := getTicket(ctx, tx, s, id)
-	if err != nil {
-		return Ticket{}, err
-	}
-	return t, notifyBoard(ctx, tx, "call", t)
+	t.ID, t.Number, t.Kind, t.Status = *id, *number, *kind, *status
+	t.HallID, t.HallName, t.ItemID, t.ItemName, t.DepartmentID, t.DepartmentName = *hallID, *hallName, *itemID, *itemName, *deptID, *deptName
+	t.CitizenName, t.IDNumber, t.WindowLocation = *citizenName, *idNumber, *windowLocation
+	t.Recalls, t.Transfers, t.QueuedAt = *recalls, *transfers, *queuedAt
+	return t, nil
 }
 
-// nextTicket is SQL for the id of the next waiting ticket of hall $1 and
-// items $2, locked, in the order orderKey describes. Each kind is read
-// through its own index in calling order, so a long queue costs no sort;
-// COALESCE reads the next kind only when the one before has nobody.
-func nextTicket(order string) string {
+// nextTicket is SQL for the id of the next waiting ticket of hall and
+// items (SQL expressions: parameters or uncorrelated subqueries, so that
+// the planner reads the kind's index in order), locked, in the order orderKey describes. Each
+// kind is read through its own index in calling order, so a long queue
+// costs no sort; COALESCE reads the next kind only when the one before has
+// nobody.
+func nextTicket(order, hall, items string) string {
 	pick := func(cond, by string) string {
-		return `(SELECT t.id FROM queue_tickets t WHERE t.hall_id = $1 AND t.status = 'waiting' AND t.item_id = ANY($2) AND ` + cond +
+		return `(SELECT t.id FROM queue_tickets t WHERE t.hall_id = ` + hall + ` AND t.status = 'waiting' AND t.item_id = ANY(` + items + `) AND ` + cond +
 			` ORDER BY ` + by + ` LIMIT 1 FOR UPDATE OF t SKIP LOCKED)`
 	}
 	if order == OrderArrival {

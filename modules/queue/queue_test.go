@@ -439,3 +439,48 @@ func TestBadInputAndOtherTenants(t *testing.T) {
 	}
 	require.Equal(t, 2, total, "the refused requests wrote nothing")
 }
+
+// A call tells the hall's boards, when it commits, what they show: the
+// number, the window, the item; nothing about the citizen.
+func TestCallNotifiesBoards(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	tn := tenanttest.Tenant(t, tenants.KindAffairsHall, "catalog", "queue")
+	h := queuetest.Make(t, b.db, tn, 2)
+	conn, err := b.db.Pool.Acquire(ctx)
+	require.NoError(t, err)
+	defer conn.Release()
+	_, err = conn.Exec(ctx, "LISTEN "+queue.BoardChannel)
+	require.NoError(t, err)
+	issued := b.issue(t, h, queue.NewTicket{ItemID: h.ItemB.String(), CitizenName: "张䶮", IDNumber: queuetest.IDNumbers(1)[0]})
+	called, err := b.callNext(t, h, h.Windows[1])
+	require.NoError(t, err)
+	require.Equal(t, issued.ID, called.ID)
+	for {
+		wait, cancel := context.WithTimeout(ctx, 5*time.Second)
+		n, err := conn.Conn().WaitForNotification(wait)
+		cancel()
+		require.NoError(t, err)
+		var e struct {
+			Tenant uuid.UUID `json:"tenant"`
+			queue.BoardEvent
+		}
+		require.NoError(t, json.Unmarshal([]byte(n.Payload), &e))
+		if e.TicketID != called.ID {
+			continue // another test's call
+		}
+		require.Equal(t, tn.ID, e.Tenant)
+		require.Equal(t, h.ID, e.Hall)
+		require.Equal(t, "call", e.Event)
+		require.Equal(t, called.Number, e.Number)
+		require.Equal(t, 2, e.WindowNumber)
+		require.Equal(t, called.WindowLocation, e.WindowLocation)
+		require.Equal(t, called.ItemName, e.ItemName)
+		require.Zero(t, e.Recalls)
+		require.Equal(t, called.Number+" 请到 2 号窗口", e.Text)
+		require.WithinDuration(t, *called.CalledAt, e.At, time.Second)
+		require.NotContains(t, n.Payload, "张", "the board shows no names")
+		return
+	}
+}

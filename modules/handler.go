@@ -40,19 +40,24 @@ func Parties(ctx context.Context) (tenants.Tenant, tenants.Subject, error) {
 // InTx runs fn in a transaction of the request's tenant, on behalf of its
 // subject, and answers with what fn returns.
 func InTx[T any](ctx context.Context, db *tenants.DB, fn func(tx *tenants.Tx) (T, error)) (*Body[T], error) {
+	return InTxAs(ctx, db, func(tx *tenants.Tx, _ tenants.Subject) (T, error) { return fn(tx) })
+}
+
+// InTxAs is InTx for work that needs to know who acts.
+func InTxAs[T any](ctx context.Context, db *tenants.DB, fn func(tx *tenants.Tx, s tenants.Subject) (T, error)) (*Body[T], error) {
 	tn, subject, err := Parties(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var out T
 	err = db.Tx(ctx, tn.ID, subject.String(), func(tx *tenants.Tx) error {
-		out, err = fn(tx)
+		out, err = fn(tx, subject)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &Body[T]{out}, nil
+	return &Body[T]{Body: out}, nil
 }
 
 // Read runs fn with a read-only view of the request's tenant (one round
@@ -70,7 +75,7 @@ func Read[T any](ctx context.Context, db *tenants.DB, fn func(q tenants.Querier)
 	if err != nil {
 		return nil, err
 	}
-	return &Body[T]{out}, nil
+	return &Body[T]{Body: out}, nil
 }
 
 // Change runs fn in a transaction of the request's tenant and answers 204.

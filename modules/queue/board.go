@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"yamen/modules"
 	"yamen/tenants"
 )
 
@@ -180,7 +181,7 @@ func (m *Module) listenOnce(ctx context.Context) error {
 
 // boardStream answers GET /halls/{hall}/board/stream.
 func (m *Module) boardStream(ctx context.Context, in *hallPath) (*huma.StreamResponse, error) {
-	tn, subject, err := parties(ctx)
+	tn, subject, err := modules.Parties(ctx)
 	if err != nil {
 		return nil, err
 	}

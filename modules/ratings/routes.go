@@ -2,7 +2,6 @@ package ratings
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -15,21 +14,13 @@ import (
 	"yamen/tenants"
 )
 
-type tenantPath struct {
-	Tenant string `path:"tenant" doc:"租户标识 (tenant slug)"`
-}
-
 type casePath struct {
 	Tenant string `path:"tenant" doc:"租户标识 (tenant slug)"`
 	Case   string `path:"case" pattern:"^[0-9A-Za-z_.:-]{1,64}$" doc:"办件编号 (case number)"`
 }
 
-type body[T any] struct {
-	Body T
-}
-
 type createCaseInput struct {
-	tenantPath
+	modules.TenantPath
 	Body NewCase
 }
 
@@ -39,7 +30,7 @@ type createdCase struct {
 }
 
 type importInput struct {
-	tenantPath
+	modules.TenantPath
 	RawBody []byte `contentType:"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" doc:"办件导入表 (.xlsx)，列：办件编号、事项编码、事项名称、部门编码、部门名称、工作人员、区划代码、办理渠道、办结时间、办事人姓名、办事人手机"`
 }
 
@@ -83,13 +74,13 @@ type appealInput struct {
 }
 
 type tagInput struct {
-	tenantPath
+	modules.TenantPath
 	Code string `path:"code" pattern:"^[0-9A-Za-z_-]{1,20}$" doc:"标签编码 (tag code)"`
 	Body TagEdit
 }
 
 type statsInput struct {
-	tenantPath
+	modules.TenantPath
 	StatsFilter
 }
 
@@ -100,59 +91,18 @@ type workbook struct {
 }
 
 type rectListInput struct {
-	tenantPath
+	modules.TenantPath
 	RectificationFilter
 }
 
 type caseListInput struct {
-	tenantPath
+	modules.TenantPath
 	CaseFilter
 }
 
 type limitInput struct {
-	tenantPath
+	modules.TenantPath
 	Limit int `query:"limit" minimum:"1" maximum:"10000" default:"500"`
-}
-
-func parties(ctx context.Context) (tenants.Tenant, tenants.Subject, error) {
-	t, ok := tenants.TenantFrom(ctx)
-	s, ok2 := tenants.SubjectFrom(ctx)
-	if !ok || !ok2 || t.ID == uuid.Nil {
-		return tenants.Tenant{}, tenants.Subject{}, errors.New("ratings: the context carries no tenant or subject")
-	}
-	return t, s, nil
-}
-
-func inTx[T any](ctx context.Context, m *Module, fn func(tx *tenants.Tx, s tenants.Subject) (T, error)) (*body[T], error) {
-	tn, subject, err := parties(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var out T
-	err = m.db.Tx(ctx, tn.ID, subject.String(), func(tx *tenants.Tx) error {
-		out, err = fn(tx, subject)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &body[T]{out}, nil
-}
-
-func read[T any](ctx context.Context, m *Module, fn func(q tenants.Querier) (T, error)) (*body[T], error) {
-	tn, subject, err := parties(ctx)
-	if err != nil {
-		return nil, err
-	}
-	r, err := m.db.Reader(tn.ID, subject.String())
-	if err != nil {
-		return nil, err
-	}
-	out, err := fn(r)
-	if err != nil {
-		return nil, err
-	}
-	return &body[T]{out}, nil
 }
 
 // rater is who rates through a tenant operation: a citizen only their own
@@ -184,7 +134,7 @@ func (m *Module) Routes(r *modules.Router) {
 		OperationID: "list-my-rating-cases", Method: http.MethodGet, Path: "/cases", Summary: "我的办件 My cases",
 		Description: "The signed-in citizen's cases in every tenant of the jurisdiction, newest handled first, with their ratings and the tenant to rate each in " +
 			"(POST /v1/t/{tenant}/ratings/cases/{case}/rating).",
-	}, func(ctx context.Context, in *myCasesInput) (*body[[]MyCase], error) {
+	}, func(ctx context.Context, in *myCasesInput) (*modules.Body[[]MyCase], error) {
 		citizen, err := citizenOf(ctx)
 		if err != nil {
 			return nil, err
@@ -197,14 +147,14 @@ func (m *Module) Routes(r *modules.Router) {
 		if err != nil {
 			return nil, err
 		}
-		return &body[[]MyCase]{cs}, nil
+		return &modules.Body[[]MyCase]{Body: cs}, nil
 	})
 	modules.Register(r, "ratings:push", huma.Operation{
 		OperationID: "push-rating-case", Method: http.MethodPost, Path: "/cases", DefaultStatus: http.StatusCreated,
 		Summary:     "推送办件 Push a case",
 		Description: "The hall's business systems push each handled case. 201 when created; a known case number changes nothing and answers 200 with the case as it is.",
 	}, func(ctx context.Context, in *createCaseInput) (*createdCase, error) {
-		out, err := inTx(ctx, m, func(tx *tenants.Tx, _ tenants.Subject) (Case, error) {
+		out, err := modules.InTxAs(ctx, m.db, func(tx *tenants.Tx, _ tenants.Subject) (Case, error) {
 			return m.CreateCase(ctx, tx, in.Body, time.Now())
 		})
 		if err != nil {
@@ -220,21 +170,21 @@ func (m *Module) Routes(r *modules.Router) {
 		OperationID: "import-rating-cases", Method: http.MethodPost, Path: "/cases/import",
 		Summary:     "导入办件 Import cases from Excel",
 		Description: "An .xlsx file with a header row (columns listed in the request body's description). Any bad cell: 422 naming every bad cell as body.<cell> (body.I7 is row 7, column I), and nothing is imported.",
-	}, func(ctx context.Context, in *importInput) (*body[Imported], error) {
-		return inTx(ctx, m, func(tx *tenants.Tx, _ tenants.Subject) (Imported, error) {
+	}, func(ctx context.Context, in *importInput) (*modules.Body[Imported], error) {
+		return modules.InTxAs(ctx, m.db, func(tx *tenants.Tx, _ tenants.Subject) (Imported, error) {
 			return m.ImportCases(ctx, tx, in.RawBody, time.Now())
 		})
 	})
 	modules.Register(r, "ratings:read", huma.Operation{
 		OperationID: "list-rating-cases", Method: http.MethodGet, Path: "/cases", Summary: "评价查询 Cases and their ratings",
 		Description: "By rating channel, level, time and case number (seed 004 评价查询), newest first. Citizens' phone numbers are masked.",
-	}, func(ctx context.Context, in *caseListInput) (*body[[]Case], error) {
-		return read(ctx, m, func(q tenants.Querier) ([]Case, error) { return ListCases(ctx, q, in.CaseFilter) })
+	}, func(ctx context.Context, in *caseListInput) (*modules.Body[[]Case], error) {
+		return modules.Read(ctx, m.db, func(q tenants.Querier) ([]Case, error) { return ListCases(ctx, q, in.CaseFilter) })
 	})
 	modules.Register(r, "ratings:read", huma.Operation{
 		OperationID: "get-rating-case", Method: http.MethodGet, Path: "/cases/{case}", Summary: "查看办件 Get a case",
-	}, func(ctx context.Context, in *casePath) (*body[Case], error) {
-		return read(ctx, m, func(q tenants.Querier) (Case, error) {
+	}, func(ctx context.Context, in *casePath) (*modules.Body[Case], error) {
+		return modules.Read(ctx, m.db, func(q tenants.Querier) (Case, error) {
 			c, err := GetCase(ctx, q, in.Case)
 			return c.masked(), err
 		})
@@ -243,8 +193,8 @@ func (m *Module) Routes(r *modules.Router) {
 		OperationID: "rate-case", Method: http.MethodPost, Path: "/cases/{case}/rating", Summary: "评价 Rate a case",
 		Description: "One rating per case. A citizen rates their own cases (others are 404); window devices, kiosks and the hotline rate with a key holding ratings:rate. " +
 			"不满意 and 非常不满意 need at least one tag of their level (422 naming body.tags); they open a rectification and notify the department's managers.",
-	}, func(ctx context.Context, in *rateInput) (*body[Case], error) {
-		return inTx(ctx, m, func(tx *tenants.Tx, s tenants.Subject) (Case, error) {
+	}, func(ctx context.Context, in *rateInput) (*modules.Body[Case], error) {
+		return modules.InTxAs(ctx, m.db, func(tx *tenants.Tx, s tenants.Subject) (Case, error) {
 			c, err := m.Rate(ctx, tx, in.Case, in.Body, rater(s), time.Now())
 			return c.masked(), err
 		})
@@ -252,8 +202,8 @@ func (m *Module) Routes(r *modules.Router) {
 	modules.Register(r.Public(), "public", huma.Operation{
 		OperationID: "rate-case-by-token", Method: http.MethodPost, Path: "/public/cases/{case}/rating", Summary: "扫码或短信评价 Rate by QR code or SMS link",
 		Description: "Anonymous or real-name rating with the case's rating token (printed as a QR code, sent in the SMS link); a wrong token is 404.",
-	}, func(ctx context.Context, in *tokenRateInput) (*body[Case], error) {
-		return inTx(ctx, m, func(tx *tenants.Tx, s tenants.Subject) (Case, error) {
+	}, func(ctx context.Context, in *tokenRateInput) (*modules.Body[Case], error) {
+		return modules.InTxAs(ctx, m.db, func(tx *tenants.Tx, s tenants.Subject) (Case, error) {
 			c, err := m.Rate(ctx, tx, in.Case, in.Body.RateInput, Rater{Subject: s.String(), Token: in.Body.Token}, time.Now())
 			return c.public(), err
 		})
@@ -261,8 +211,8 @@ func (m *Module) Routes(r *modules.Router) {
 	modules.Register(r, "ratings:rate", huma.Operation{
 		OperationID: "follow-up-case", Method: http.MethodPost, Path: "/cases/{case}/follow-up", Summary: "追加评价 Follow up a rating",
 		Description: "Accepted within follow_up_working_days working days (5 by default) after the rating or the default rating; later it is refused with 409 saying until when it was open.",
-	}, func(ctx context.Context, in *followUpInput) (*body[Case], error) {
-		return inTx(ctx, m, func(tx *tenants.Tx, s tenants.Subject) (Case, error) {
+	}, func(ctx context.Context, in *followUpInput) (*modules.Body[Case], error) {
+		return modules.InTxAs(ctx, m.db, func(tx *tenants.Tx, s tenants.Subject) (Case, error) {
 			c, err := m.AddFollowUp(ctx, tx, in.Case, in.Body, rater(s), time.Now())
 			return c.masked(), err
 		})
@@ -270,48 +220,48 @@ func (m *Module) Routes(r *modules.Router) {
 	modules.Register(r, "ratings:rate", huma.Operation{
 		OperationID: "second-rate-case", Method: http.MethodPost, Path: "/cases/{case}/second-rating", Summary: "二次评价 Rate the rectification",
 		Description: "After the department's feedback the citizen rates it 满意, 基本满意 or 不满意, once; it is published with the rectification.",
-	}, func(ctx context.Context, in *secondInput) (*body[Rectification], error) {
-		return inTx(ctx, m, func(tx *tenants.Tx, s tenants.Subject) (Rectification, error) {
+	}, func(ctx context.Context, in *secondInput) (*modules.Body[Rectification], error) {
+		return modules.InTxAs(ctx, m.db, func(tx *tenants.Tx, s tenants.Subject) (Rectification, error) {
 			return m.RateSecond(ctx, tx, in.Case, in.Body, rater(s), time.Now())
 		})
 	})
 	modules.Register(r, "ratings:read", huma.Operation{
 		OperationID: "list-rating-rectifications", Method: http.MethodGet, Path: "/rectifications", Summary: "差评整改跟踪 Rectifications",
-	}, func(ctx context.Context, in *rectListInput) (*body[[]Rectification], error) {
-		return read(ctx, m, func(q tenants.Querier) ([]Rectification, error) {
+	}, func(ctx context.Context, in *rectListInput) (*modules.Body[[]Rectification], error) {
+		return modules.Read(ctx, m.db, func(q tenants.Querier) ([]Rectification, error) {
 			return ListRectifications(ctx, q, in.RectificationFilter, time.Now())
 		})
 	})
 	modules.Register(r, "ratings:read", huma.Operation{
 		OperationID: "get-rating-rectification", Method: http.MethodGet, Path: "/cases/{case}/rectification", Summary: "查看差评整改 Get a rectification",
-	}, func(ctx context.Context, in *casePath) (*body[Rectification], error) {
-		return read(ctx, m, func(q tenants.Querier) (Rectification, error) { return GetRectification(ctx, q, in.Case) })
+	}, func(ctx context.Context, in *casePath) (*modules.Body[Rectification], error) {
+		return modules.Read(ctx, m.db, func(q tenants.Querier) (Rectification, error) { return GetRectification(ctx, q, in.Case) })
 	})
 	modules.Register(r, "ratings:rectify", huma.Operation{
 		OperationID: "feed-back-rating-rectification", Method: http.MethodPost, Path: "/cases/{case}/rectification/feedback", Summary: "整改反馈 Report back on a bad rating",
 		Description: "Rectified at once, by the deadline, explained, or appealed as malicious or mistaken (an appeal waits for a decision). Fed back after the deadline counts as late.",
-	}, func(ctx context.Context, in *feedbackInput) (*body[Rectification], error) {
-		return inTx(ctx, m, func(tx *tenants.Tx, _ tenants.Subject) (Rectification, error) {
+	}, func(ctx context.Context, in *feedbackInput) (*modules.Body[Rectification], error) {
+		return modules.InTxAs(ctx, m.db, func(tx *tenants.Tx, _ tenants.Subject) (Rectification, error) {
 			return m.GiveFeedback(ctx, tx, in.Case, in.Body, time.Now())
 		})
 	})
 	modules.Register(r, "ratings:assign", huma.Operation{
 		OperationID: "decide-rating-appeal", Method: http.MethodPost, Path: "/cases/{case}/rectification/appeal", Summary: "审核申诉 Decide an appeal",
 		Description: "Upheld, the rating leaves the statistics (audited); refused, the department must rectify.",
-	}, func(ctx context.Context, in *appealInput) (*body[Rectification], error) {
-		return inTx(ctx, m, func(tx *tenants.Tx, _ tenants.Subject) (Rectification, error) {
+	}, func(ctx context.Context, in *appealInput) (*modules.Body[Rectification], error) {
+		return modules.InTxAs(ctx, m.db, func(tx *tenants.Tx, _ tenants.Subject) (Rectification, error) {
 			return m.DecideAppeal(ctx, tx, in.Case, in.Body, time.Now())
 		})
 	})
 	modules.Register(r, "ratings:read", huma.Operation{
 		OperationID: "list-rating-tags", Method: http.MethodGet, Path: "/tags", Summary: "评价标签 Rating tags",
-	}, func(ctx context.Context, _ *tenantPath) (*body[[]Tag], error) {
-		return read(ctx, m, func(q tenants.Querier) ([]Tag, error) { return ListTags(ctx, q) })
+	}, func(ctx context.Context, _ *modules.TenantPath) (*modules.Body[[]Tag], error) {
+		return modules.Read(ctx, m.db, func(q tenants.Querier) ([]Tag, error) { return ListTags(ctx, q) })
 	})
 	modules.Register(r.Public(), "public", huma.Operation{
 		OperationID: "list-public-rating-tags", Method: http.MethodGet, Path: "/public/tags", Summary: "评价页标签 Tags for the rating page",
-	}, func(ctx context.Context, _ *tenantPath) (*body[[]Tag], error) {
-		out, err := read(ctx, m, func(q tenants.Querier) ([]Tag, error) { return ListTags(ctx, q) })
+	}, func(ctx context.Context, _ *modules.TenantPath) (*modules.Body[[]Tag], error) {
+		out, err := modules.Read(ctx, m.db, func(q tenants.Querier) ([]Tag, error) { return ListTags(ctx, q) })
 		if err != nil {
 			return nil, err
 		}
@@ -321,23 +271,23 @@ func (m *Module) Routes(r *modules.Router) {
 				active = append(active, t)
 			}
 		}
-		return &body[[]Tag]{active}, nil
+		return &modules.Body[[]Tag]{Body: active}, nil
 	})
 	modules.Register(r, "ratings:configure", huma.Operation{
 		OperationID: "put-rating-tag", Method: http.MethodPut, Path: "/tags/{code}", Summary: "修改或新增评价标签 Edit or add a tag",
 		Description: "A default tag's code edits the tenant's copy (rename, move, switch off with active false); a new code adds a tag of the tenant's own.",
-	}, func(ctx context.Context, in *tagInput) (*body[Tag], error) {
-		return inTx(ctx, m, func(tx *tenants.Tx, _ tenants.Subject) (Tag, error) { return PutTag(ctx, tx, in.Code, in.Body) })
+	}, func(ctx context.Context, in *tagInput) (*modules.Body[Tag], error) {
+		return modules.InTxAs(ctx, m.db, func(tx *tenants.Tx, _ tenants.Subject) (Tag, error) { return PutTag(ctx, tx, in.Code, in.Body) })
 	})
 	modules.Register(r, "ratings:read", huma.Operation{
 		OperationID: "get-rating-stats", Method: http.MethodGet, Path: "/stats", Summary: "好差评统计 Statistics",
 		Description: "Satisfaction rate, counts per level, bad-rating rectification rate and timeliness, share of defaults, by department, region (one level down from region=, to the community), channel, staff, day, week or month. Each row's drill says how to open it one level down. Upheld appeals are left out; exclude_defaults leaves the default ratings out.",
-	}, func(ctx context.Context, in *statsInput) (*body[Stats], error) {
+	}, func(ctx context.Context, in *statsInput) (*modules.Body[Stats], error) {
 		tz, err := m.location(ctx)
 		if err != nil {
 			return nil, err
 		}
-		return read(ctx, m, func(q tenants.Querier) (Stats, error) { return GetStats(ctx, q, in.StatsFilter, tz) })
+		return modules.Read(ctx, m.db, func(q tenants.Querier) (Stats, error) { return GetStats(ctx, q, in.StatsFilter, tz) })
 	})
 	modules.Register(r, "ratings:export", huma.Operation{
 		OperationID: "export-rating-stats", Method: http.MethodGet, Path: "/stats/export", Summary: "导出统计 Export statistics (.xlsx)",
@@ -348,7 +298,7 @@ func (m *Module) Routes(r *modules.Router) {
 		if err != nil {
 			return nil, err
 		}
-		st, err := read(ctx, m, func(q tenants.Querier) (Stats, error) { return GetStats(ctx, q, in.StatsFilter, tz) })
+		st, err := modules.Read(ctx, m.db, func(q tenants.Querier) (Stats, error) { return GetStats(ctx, q, in.StatsFilter, tz) })
 		if err != nil {
 			return nil, err
 		}
@@ -362,25 +312,25 @@ func (m *Module) Routes(r *modules.Router) {
 	modules.Register(r.Public(), "public", huma.Operation{
 		OperationID: "get-public-rating-summary", Method: http.MethodGet, Path: "/public/summary", Summary: "好差评公示 Public summary",
 		Description: "The last year's figures and the latest rectifications with their second ratings (seed 004 公示), without personal data.",
-	}, func(ctx context.Context, _ *tenantPath) (*body[PublicSummary], error) {
+	}, func(ctx context.Context, _ *modules.TenantPath) (*modules.Body[PublicSummary], error) {
 		tz, err := m.location(ctx)
 		if err != nil {
 			return nil, err
 		}
-		return read(ctx, m, func(q tenants.Querier) (PublicSummary, error) { return GetPublicSummary(ctx, q, time.Now(), tz) })
+		return modules.Read(ctx, m.db, func(q tenants.Querier) (PublicSummary, error) { return GetPublicSummary(ctx, q, time.Now(), tz) })
 	})
 	modules.Register(r, "ratings:read", huma.Operation{
 		OperationID: "list-unacknowledged-rating-uploads", Method: http.MethodGet, Path: "/province/unacknowledged", Summary: "对账：省级未确认 Reconciliation",
 		Description: "The events the provincial system has not acknowledged, oldest first, with their attempts and last error.",
-	}, func(ctx context.Context, in *limitInput) (*body[[]PendingUpload], error) {
-		return read(ctx, m, func(q tenants.Querier) ([]PendingUpload, error) { return Unacknowledged(ctx, q, in.Limit) })
+	}, func(ctx context.Context, in *limitInput) (*modules.Body[[]PendingUpload], error) {
+		return modules.Read(ctx, m.db, func(q tenants.Querier) ([]PendingUpload, error) { return Unacknowledged(ctx, q, in.Limit) })
 	})
 	modules.Register(r, "ratings:configure", huma.Operation{
 		OperationID: "reconcile-rating-uploads", Method: http.MethodPost, Path: "/province/reconcile", DefaultStatus: http.StatusAccepted,
 		Summary:     "重新上报 Send again what the province has not acknowledged",
 		Description: "What the daily reconciliation does, now: every unacknowledged event not tried in the last hour is uploaded again.",
-	}, func(ctx context.Context, _ *tenantPath) (*body[map[string]int], error) {
-		return inTx(ctx, m, func(tx *tenants.Tx, _ tenants.Subject) (map[string]int, error) {
+	}, func(ctx context.Context, _ *modules.TenantPath) (*modules.Body[map[string]int], error) {
+		return modules.InTxAs(ctx, m.db, func(tx *tenants.Tx, _ tenants.Subject) (map[string]int, error) {
 			n, err := m.Reconcile(ctx, tx, time.Now())
 			return map[string]int{"queued": n}, err
 		})

@@ -15,41 +15,31 @@ import (
 	"yamen/tenants"
 )
 
-type tenantPath struct {
-	Tenant string `path:"tenant" doc:"租户标识 (tenant slug)"`
-}
-
-type body[T any] struct {
-	Body T
-}
-
 type created[T any] struct {
 	Status int
 	Body   T
 }
 
-type noContent struct{}
-
 type slotsInput struct {
-	tenantPath
+	modules.TenantPath
 	Item uuid.UUID `path:"item" doc:"事项编号 (service item id)"`
 	From string    `query:"from" required:"false" pattern:"^[0-9]{4}-[0-9]{2}-[0-9]{2}$" doc:"起始日期，缺省为今天 (first day, YYYY-MM-DD; today when absent)"`
 	To   string    `query:"to" required:"false" pattern:"^[0-9]{4}-[0-9]{2}-[0-9]{2}$" doc:"截止日期（含），缺省为可预约的最后一天 (last day, inclusive; the last bookable day when absent)"`
 }
 
 type bookInput struct {
-	tenantPath
+	modules.TenantPath
 	IdempotencyKey string `header:"Idempotency-Key" maxLength:"200" doc:"幂等键：同一键的重复请求只预约一次 (a repeated request with the same key books once)"`
 	Body           NewAppointment
 }
 
 type appointmentPath struct {
-	tenantPath
+	modules.TenantPath
 	Appointment uuid.UUID `path:"appointment" doc:"预约编号 (appointment id)"`
 }
 
 type cancelInput struct {
-	tenantPath
+	modules.TenantPath
 	Appointment uuid.UUID `path:"appointment" doc:"预约编号 (appointment id)"`
 	Body        struct {
 		Reason string `json:"reason" minLength:"1" maxLength:"500" doc:"取消理由 (why)"`
@@ -57,44 +47,44 @@ type cancelInput struct {
 }
 
 type listInput struct {
-	tenantPath
+	modules.TenantPath
 	AppointmentFilter
 }
 
 type rulePath struct {
-	tenantPath
+	modules.TenantPath
 	ID uuid.UUID `path:"id" doc:"业务部门或事项编号 (department or item id)"`
 }
 
 type ruleInput struct {
-	tenantPath
+	modules.TenantPath
 	ID   uuid.UUID `path:"id" doc:"业务部门或事项编号 (department or item id)"`
 	Body Rule
 }
 
 type itemPath struct {
-	tenantPath
+	modules.TenantPath
 	Item uuid.UUID `path:"item" doc:"事项编号 (service item id)"`
 }
 
 type appealInput struct {
-	tenantPath
+	modules.TenantPath
 	Body NewAppeal
 }
 
 type appealsInput struct {
-	tenantPath
+	modules.TenantPath
 	AppealFilter
 }
 
 type decideInput struct {
-	tenantPath
+	modules.TenantPath
 	Appeal uuid.UUID `path:"appeal" doc:"申诉编号 (appeal id)"`
 	Body   Decision
 }
 
 type listEntryInput struct {
-	tenantPath
+	modules.TenantPath
 	Citizen uuid.UUID `path:"citizen" doc:"居民编号 (citizen identity id)"`
 	Body    struct {
 		List string `json:"list" enum:"white,black" doc:"white 白名单, black 黑名单"`
@@ -103,12 +93,12 @@ type listEntryInput struct {
 }
 
 type citizenPath struct {
-	tenantPath
+	modules.TenantPath
 	Citizen uuid.UUID `path:"citizen" doc:"居民编号 (citizen identity id)"`
 }
 
 type standingInput struct {
-	tenantPath
+	modules.TenantPath
 }
 
 // Pass is an appointment's check-in pass: the token its QR code carries.
@@ -122,15 +112,6 @@ type meInput struct {
 	Limit int `query:"limit" required:"false" minimum:"1" maximum:"200" default:"50" doc:"最多返回条数，最新的时段在前 (at most this many, newest slot first)"`
 }
 
-func parties(ctx context.Context) (tenants.Tenant, tenants.Subject, error) {
-	t, ok := tenants.TenantFrom(ctx)
-	s, ok2 := tenants.SubjectFrom(ctx)
-	if !ok || !ok2 || t.ID == uuid.Nil {
-		return tenants.Tenant{}, tenants.Subject{}, errors.New("booking: the context carries no tenant or subject")
-	}
-	return t, s, nil
-}
-
 // citizenFrom is the citizen a request acts for; only a signed-in citizen
 // books, cancels and appeals for themselves.
 func citizenFrom(ctx context.Context) (Citizen, error) {
@@ -141,37 +122,28 @@ func citizenFrom(ctx context.Context) (Citizen, error) {
 	return Citizen{ID: s.ID, Name: s.Name, Phone: s.Phone, RealNameLevel: cmpOr(s.RealNameLevel, LevelNone)}, nil
 }
 
+// inTx and read give the value, not the body: handlers check it first.
 func inTx[T any](ctx context.Context, m *Module, fn func(tx *tenants.Tx) (T, error)) (T, error) {
-	var out T
-	tn, subject, err := parties(ctx)
-	if err != nil {
-		return out, err
-	}
-	err = m.db.Tx(ctx, tn.ID, subject.String(), func(tx *tenants.Tx) error {
-		out, err = fn(tx)
-		return err
-	})
-	return out, err
+	return unwrap(modules.InTx(ctx, m.db, fn))
 }
 
 func read[T any](ctx context.Context, m *Module, fn func(q tenants.Querier) (T, error)) (T, error) {
-	var out T
-	tn, subject, err := parties(ctx)
-	if err != nil {
-		return out, err
-	}
-	r, err := m.db.Reader(tn.ID, subject.String())
-	if err != nil {
-		return out, err
-	}
-	return fn(r)
+	return unwrap(modules.Read(ctx, m.db, fn))
 }
 
-func wrap[T any](v T, err error) (*body[T], error) {
+func unwrap[T any](b *modules.Body[T], err error) (T, error) {
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return b.Body, nil
+}
+
+func wrap[T any](v T, err error) (*modules.Body[T], error) {
 	if err != nil {
 		return nil, err
 	}
-	return &body[T]{v}, nil
+	return &modules.Body[T]{Body: v}, nil
 }
 
 // parseDays turns the slots query's dates into the instants they span.
@@ -229,7 +201,7 @@ func (m *Module) Routes(r *modules.Router) {
 		OperationID: "list-booking-slots", Method: http.MethodGet, Path: "/items/{item}/slots", Summary: "可预约时段 Bookable slots",
 		Description: "The item's slots between from and to (dates in the jurisdiction's zone) inside its booking window, each with the places left. " +
 			"Slots follow the hall's opening hours on the jurisdiction's working days (调休 included) when the item's rules say so.",
-	}, func(ctx context.Context, in *slotsInput) (*body[ItemSlots], error) {
+	}, func(ctx context.Context, in *slotsInput) (*modules.Body[ItemSlots], error) {
 		cal := m.calendar(ctx)
 		now := m.now()
 		from, to, err := m.parseDays(in, cal.Location(), now)
@@ -266,7 +238,7 @@ func (m *Module) Routes(r *modules.Router) {
 		OperationID: "cancel-appointment", Method: http.MethodPost, Path: "/appointments/{appointment}/cancel",
 		Summary:     "取消预约 Cancel a booking",
 		Description: "The citizen cancels their booking with a reason, before the cancellation deadline; the booking is kept, cancelled.",
-	}, func(ctx context.Context, in *cancelInput) (*body[Appointment], error) {
+	}, func(ctx context.Context, in *cancelInput) (*modules.Body[Appointment], error) {
 		c, err := citizenFrom(ctx)
 		if err != nil {
 			return nil, err
@@ -280,7 +252,7 @@ func (m *Module) Routes(r *modules.Router) {
 		OperationID: "get-appointment-pass", Method: http.MethodGet, Path: "/appointments/{appointment}/pass",
 		Summary:     "预约二维码 Check-in pass",
 		Description: "The signed token of the citizen's booked appointment, for its QR code; valid until the slot ends plus the no-show grace.",
-	}, func(ctx context.Context, in *appointmentPath) (*body[Pass], error) {
+	}, func(ctx context.Context, in *appointmentPath) (*modules.Body[Pass], error) {
 		c, err := citizenFrom(ctx)
 		if err != nil {
 			return nil, err
@@ -290,7 +262,7 @@ func (m *Module) Routes(r *modules.Router) {
 	modules.Register(r, ActionOwn, huma.Operation{
 		OperationID: "get-booking-standing", Method: http.MethodGet, Path: "/standing", Summary: "我的预约资格 My booking standing",
 		Description: "Whether the citizen may book here and, if not, why and until when; their no-shows, bars and appeals.",
-	}, func(ctx context.Context, _ *standingInput) (*body[Standing], error) {
+	}, func(ctx context.Context, _ *standingInput) (*modules.Body[Standing], error) {
 		c, err := citizenFrom(ctx)
 		if err != nil {
 			return nil, err
@@ -300,7 +272,7 @@ func (m *Module) Routes(r *modules.Router) {
 	modules.Register(r, ActionAppeal, huma.Operation{
 		OperationID: "file-booking-appeal", Method: http.MethodPost, Path: "/appeals", DefaultStatus: http.StatusCreated,
 		Summary: "违约申诉 Appeal a bar",
-	}, func(ctx context.Context, in *appealInput) (*body[Appeal], error) {
+	}, func(ctx context.Context, in *appealInput) (*modules.Body[Appeal], error) {
 		c, err := citizenFrom(ctx)
 		if err != nil {
 			return nil, err
@@ -312,7 +284,7 @@ func (m *Module) Routes(r *modules.Router) {
 	modules.Register(r, "booking:read", huma.Operation{
 		OperationID: "list-appointments", Method: http.MethodGet, Path: "/appointments", Summary: "预约记录 Appointments",
 		Description: "Appointments by slot, with attendance (履约情况). Phone digits 4–7 are masked unless the caller holds booking:read_restricted.",
-	}, func(ctx context.Context, in *listInput) (*body[[]Appointment], error) {
+	}, func(ctx context.Context, in *listInput) (*modules.Body[[]Appointment], error) {
 		return wrap(read(ctx, m, func(q tenants.Querier) ([]Appointment, error) {
 			full, err := unmasked(ctx, q)
 			if err != nil {
@@ -323,17 +295,17 @@ func (m *Module) Routes(r *modules.Router) {
 	})
 	modules.Register(r, "booking:read", huma.Operation{
 		OperationID: "get-citizen-booking-standing", Method: http.MethodGet, Path: "/citizens/{citizen}/standing", Summary: "居民预约资格 A citizen's standing",
-	}, func(ctx context.Context, in *citizenPath) (*body[Standing], error) {
+	}, func(ctx context.Context, in *citizenPath) (*modules.Body[Standing], error) {
 		return wrap(read(ctx, m, func(q tenants.Querier) (Standing, error) { return GetStanding(ctx, q, in.Citizen, m.now()) }))
 	})
 	modules.Register(r, "booking:read", huma.Operation{
 		OperationID: "list-booking-rules", Method: http.MethodGet, Path: "/rules", Summary: "预约规则 Booking rules",
-	}, func(ctx context.Context, _ *tenantPath) (*body[[]StoredRule], error) {
+	}, func(ctx context.Context, _ *modules.TenantPath) (*modules.Body[[]StoredRule], error) {
 		return wrap(read(ctx, m, func(q tenants.Querier) ([]StoredRule, error) { return ListRules(ctx, q) }))
 	})
 	modules.Register(r, "booking:read", huma.Operation{
 		OperationID: "get-item-booking-rules", Method: http.MethodGet, Path: "/items/{item}/rules", Summary: "事项生效的预约规则 An item's rules in force",
-	}, func(ctx context.Context, in *itemPath) (*body[Rules], error) {
+	}, func(ctx context.Context, in *itemPath) (*modules.Body[Rules], error) {
 		return wrap(read(ctx, m, func(q tenants.Querier) (Rules, error) {
 			it, err := loadItem(ctx, q, in.Item)
 			if errors.Is(err, errNoItem) {
@@ -348,40 +320,40 @@ func (m *Module) Routes(r *modules.Router) {
 			OperationID: "put-" + string(target) + "-booking-rule", Method: http.MethodPut, Path: path,
 			Summary:     "设置预约规则 Set the booking rule of a " + string(target),
 			Description: "Fields left out or null follow the layer below: an item's rule overrides its department's, which overrides the module settings.",
-		}, func(ctx context.Context, in *ruleInput) (*body[StoredRule], error) {
+		}, func(ctx context.Context, in *ruleInput) (*modules.Body[StoredRule], error) {
 			return wrap(inTx(ctx, m, func(tx *tenants.Tx) (StoredRule, error) { return PutRule(ctx, tx, target, in.ID, in.Body) }))
 		})
 		modules.Register(r, "booking:configure", huma.Operation{
 			OperationID: "delete-" + string(target) + "-booking-rule", Method: http.MethodDelete, Path: path, DefaultStatus: http.StatusNoContent,
 			Summary: "撤销预约规则 Remove the booking rule of a " + string(target),
-		}, func(ctx context.Context, in *rulePath) (*noContent, error) {
+		}, func(ctx context.Context, in *rulePath) (*modules.NoContent, error) {
 			_, err := inTx(ctx, m, func(tx *tenants.Tx) (struct{}, error) { return struct{}{}, DeleteRule(ctx, tx, target, in.ID) })
 			if err != nil {
 				return nil, err
 			}
-			return &noContent{}, nil
+			return &modules.NoContent{}, nil
 		})
 	}
 	modules.Register(r, "booking:appeals", huma.Operation{
 		OperationID: "list-booking-appeals", Method: http.MethodGet, Path: "/appeals", Summary: "违约申诉 Appeals",
-	}, func(ctx context.Context, in *appealsInput) (*body[[]Appeal], error) {
+	}, func(ctx context.Context, in *appealsInput) (*modules.Body[[]Appeal], error) {
 		return wrap(read(ctx, m, func(q tenants.Querier) ([]Appeal, error) { return ListAppeals(ctx, q, in.AppealFilter) }))
 	})
 	modules.Register(r, "booking:appeals", huma.Operation{
 		OperationID: "decide-booking-appeal", Method: http.MethodPost, Path: "/appeals/{appeal}/decide", Summary: "处理申诉 Decide an appeal",
 		Description: "Upheld, the bar is lifted and its no-shows voided; rejected, the bar stands. 409 when already decided.",
-	}, func(ctx context.Context, in *decideInput) (*body[Appeal], error) {
+	}, func(ctx context.Context, in *decideInput) (*modules.Body[Appeal], error) {
 		return wrap(inTx(ctx, m, func(tx *tenants.Tx) (Appeal, error) { return DecideAppeal(ctx, tx, in.Appeal, in.Body, m.now()) }))
 	})
 	modules.Register(r, "booking:blacklist", huma.Operation{
 		OperationID: "list-booking-lists", Method: http.MethodGet, Path: "/lists", Summary: "黑白名单 Black and white lists",
-	}, func(ctx context.Context, _ *tenantPath) (*body[[]ListEntry], error) {
+	}, func(ctx context.Context, _ *modules.TenantPath) (*modules.Body[[]ListEntry], error) {
 		return wrap(read(ctx, m, func(q tenants.Querier) ([]ListEntry, error) { return ListListEntries(ctx, q) }))
 	})
 	modules.Register(r, "booking:blacklist", huma.Operation{
 		OperationID: "put-booking-list-entry", Method: http.MethodPut, Path: "/lists/{citizen}", Summary: "列入黑白名单 Put a citizen on a list",
 		Description: "white: never barred for no-shows; black: cannot book until taken off.",
-	}, func(ctx context.Context, in *listEntryInput) (*body[ListEntry], error) {
+	}, func(ctx context.Context, in *listEntryInput) (*modules.Body[ListEntry], error) {
 		return wrap(inTx(ctx, m, func(tx *tenants.Tx) (ListEntry, error) {
 			return PutListEntry(ctx, tx, ListEntry{CitizenID: in.Citizen, List: in.Body.List, Note: in.Body.Note})
 		}))
@@ -389,18 +361,18 @@ func (m *Module) Routes(r *modules.Router) {
 	modules.Register(r, "booking:blacklist", huma.Operation{
 		OperationID: "delete-booking-list-entry", Method: http.MethodDelete, Path: "/lists/{citizen}", DefaultStatus: http.StatusNoContent,
 		Summary: "移出黑白名单 Take a citizen off the lists",
-	}, func(ctx context.Context, in *citizenPath) (*noContent, error) {
+	}, func(ctx context.Context, in *citizenPath) (*modules.NoContent, error) {
 		_, err := inTx(ctx, m, func(tx *tenants.Tx) (struct{}, error) { return struct{}{}, DeleteListEntry(ctx, tx, in.Citizen) })
 		if err != nil {
 			return nil, err
 		}
-		return &noContent{}, nil
+		return &modules.NoContent{}, nil
 	})
 
 	modules.Register(r.Me(), ActionOwn, huma.Operation{
 		OperationID: "list-my-appointments", Method: http.MethodGet, Path: "/appointments", Summary: "我的预约 My appointments",
 		Description: "The signed-in citizen's appointments in every hall of the jurisdiction that has booking enabled, newest slot first.",
-	}, func(ctx context.Context, in *meInput) (*body[[]Appointment], error) {
+	}, func(ctx context.Context, in *meInput) (*modules.Body[[]Appointment], error) {
 		c, err := citizenFrom(ctx)
 		if err != nil {
 			return nil, err

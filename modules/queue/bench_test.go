@@ -26,6 +26,12 @@ import (
 // timed.
 //
 //	go test -run '^$' -bench CallNext -benchtime 2s ./modules/queue/
+//
+// That is every window calling flat out, a saturation test. BENCH_CALL_RATE
+// offers the calls at a rate instead (calls per second, over all windows),
+// timing each from when it was due, so a backlog counts against it:
+//
+//	BENCH_WINDOWS=40 BENCH_CALL_RATE=200 go test -run '^$' -bench CallNext -benchtime 2000x ./modules/queue/
 func BenchmarkCallNext(b *testing.B) {
 	bd := setup(b)
 	tn := tenanttest.Tenant(b, tenants.KindAffairsHall, "catalog", "queue")
@@ -73,11 +79,16 @@ func BenchmarkCallNext(b *testing.B) {
 	b.ResetTimer()
 	var wg sync.WaitGroup
 	per := (b.N + windows - 1) / windows
+	t0 := time.Now()
 	for w := range windows {
 		wg.Go(func() {
 			mine := make([]time.Duration, 0, per)
-			for range per {
+			for k := range per {
 				start := time.Now()
+				if benchCallRate > 0 {
+					start = t0.Add(time.Duration(float64(k*windows+w) / benchCallRate * float64(time.Second)))
+					time.Sleep(time.Until(start))
+				}
 				tk, err := bd.callNext(b, h, h.Windows[w])
 				mine = append(mine, time.Since(start))
 				if err != nil {
@@ -111,6 +122,12 @@ func finishQuietly(ctx context.Context, bd *bundle, tx *tenants.Tx, id uuid.UUID
 	_, err := bd.m.FinishIn(ctx, tx, id, nil)
 	return err
 }
+
+// benchCallRate is the calls per second BENCH_CALL_RATE offers; 0 is flat out.
+var benchCallRate = func() float64 {
+	r, _ := strconv.ParseFloat(os.Getenv("BENCH_CALL_RATE"), 64)
+	return r
+}()
 
 // benchWindows is how many windows call at once; BENCH_WINDOWS overrides it.
 var benchWindows = func() int {

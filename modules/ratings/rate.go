@@ -2,6 +2,7 @@ package ratings
 
 import (
 	"context"
+	"crypto/subtle"
 	"fmt"
 	"time"
 
@@ -56,7 +57,7 @@ type defaultPayload struct {
 func (r Rater) may(c Case) error {
 	switch {
 	case r.Token != "":
-		if r.Token != c.RateToken {
+		if subtle.ConstantTimeCompare([]byte(r.Token), []byte(c.RateToken)) != 1 {
 			return problem.NotFound("没有这个办件 (no such case)")
 		}
 	case r.Citizen != uuid.Nil:

@@ -23,8 +23,8 @@ type dashboardPage struct {
 	TrendChart, DeptChart template.HTML
 	Region                string
 	// Up is the region one level up, when drilled down.
-	Up         string
-	RegionErr  string
+	Up        string
+	RegionErr string
 }
 
 var regionCode = regexp.MustCompile(`^[0-9]{6}([0-9]{3}([0-9]{3})?)?$`)

@@ -60,7 +60,7 @@ func funcs(lang string) template.FuncMap {
 			return *n
 		},
 		// pct shows a rate (0.9512) as a percentage (95.1%).
-		"pct":    func(r float64) string { return fmt.Sprintf("%.1f%%", r*100) },
+		"pct": func(r float64) string { return fmt.Sprintf("%.1f%%", r*100) },
 		// str shows an optional text (an outcome, a status) or nothing.
 		"str": func(s *string) string {
 			if s == nil {

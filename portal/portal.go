@@ -27,6 +27,7 @@ import (
 	"yamen/api"
 	"yamen/modules"
 	"yamen/modules/booking"
+	"yamen/modules/queue"
 	"yamen/tenants"
 )
 
@@ -159,6 +160,10 @@ func (p *Portal) routes() {
 	m.HandleFunc("POST /t/{tenant}/ratings/rectifications/{case}", p.staffForm("ratings:rectify", p.answerRectification))
 	m.HandleFunc("GET /t/{tenant}/ratings/dashboard", p.staff("ratings:read", p.ratingsDashboard))
 	m.HandleFunc("GET /t/{tenant}/ratings/export", p.staff("ratings:export", p.exportRatings))
+	m.HandleFunc("GET /t/{tenant}/me/tickets", p.citizen("queue", queue.ActionTake, p.myTickets))
+	m.HandleFunc("POST /t/{tenant}/me/tickets", p.citizenForm("queue", queue.ActionTake, p.takeTicket))
+	m.HandleFunc("GET /t/{tenant}/me/tickets/{ticket}", p.citizen("queue", queue.ActionTake, p.showTicket))
+	m.HandleFunc("GET /t/{tenant}/me/tickets/{ticket}/position", p.citizen("queue", queue.ActionTake, p.ticketPosition))
 	m.HandleFunc("GET /t/{tenant}/board", p.public("queue", p.boardHalls))
 	m.HandleFunc("GET /t/{tenant}/board/{hall}", p.public("queue", p.showBoard))
 }

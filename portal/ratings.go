@@ -125,6 +125,7 @@ var ratingMessages = map[string][2]string{
 	"summary.timely_rate":           {"整改及时率", "Rectified in time"},
 	"summary.rects":                 {"整改公示", "Published rectifications"},
 	"summary.rects.none":            {"暂无公示的整改。", "No rectification published yet."},
+	"dash.asof":                     {"统计时间 %s（半分钟内的数据变化稍后显示）", "Counted at %s (changes show within half a minute)"},
 	"dash.title":                    {"评价统计", "Rating statistics"},
 	"dash.trend":                    {"近30天满意率", "Satisfaction, last 30 days"},
 	"dash.depts":                    {"各部门评价等级", "Levels by department"},

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"yamen/modules/ratings"
@@ -25,6 +26,42 @@ type dashboardPage struct {
 	// Up is the region one level up, when drilled down.
 	Up        string
 	RegionErr string
+	// AsOf is when the figures were counted: they are kept for a short
+	// while (dashboardTTL), as counting a tenant's ratings three ways on
+	// every view is the page's whole cost.
+	AsOf time.Time
+}
+
+// dashboardTTL is how long the dashboard's figures are reused.
+const dashboardTTL = 30 * time.Second
+
+// dashboardCache keeps each tenant's and region's figures for dashboardTTL.
+type dashboardCache struct {
+	mu sync.Mutex
+	m  map[string]dashboardPage
+}
+
+var dashboards = &dashboardCache{m: map[string]dashboardPage{}}
+
+func (c *dashboardCache) get(key string, now time.Time) (dashboardPage, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	pg, ok := c.m[key]
+	if !ok || now.Sub(pg.AsOf) > dashboardTTL {
+		return dashboardPage{}, false
+	}
+	return pg, true
+}
+
+func (c *dashboardCache) put(key string, pg dashboardPage, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, old := range c.m { // drop the stale ones, so the map stays small
+		if now.Sub(old.AsOf) > dashboardTTL {
+			delete(c.m, k)
+		}
+	}
+	c.m[key] = pg
 }
 
 var regionCode = regexp.MustCompile(`^[0-9]{6}([0-9]{3}([0-9]{3})?)?$`)
@@ -48,18 +85,23 @@ func (p *Portal) ratingsDashboard(v *view) error {
 		region = ""
 	}
 	now := time.Now()
-	pg := dashboardPage{Region: region}
-	if pg.Trend, err = ratings.GetStats(v.ctx, r, ratings.StatsFilter{By: ratings.ByDay, From: now.AddDate(0, 0, -30)}, tz); err != nil {
-		return err
-	}
-	if pg.Depts, err = ratings.GetStats(v.ctx, r, ratings.StatsFilter{By: ratings.ByDepartment, Region: region}, tz); err != nil {
-		return err
-	}
-	pg.Regions, err = ratings.GetStats(v.ctx, r, ratings.StatsFilter{By: ratings.ByRegion, Region: region}, tz)
-	if pe, ok := problem.As(err); ok && pe.Status < 500 {
-		pg.RegionErr = v.problemText(err)
-	} else if err != nil {
-		return err
+	key := v.tenant.ID.String() + "/" + region
+	pg, ok := dashboards.get(key, now)
+	if !ok {
+		pg = dashboardPage{Region: region, AsOf: now}
+		if pg.Trend, err = ratings.GetStats(v.ctx, r, ratings.StatsFilter{By: ratings.ByDay, From: now.AddDate(0, 0, -30)}, tz); err != nil {
+			return err
+		}
+		if pg.Depts, err = ratings.GetStats(v.ctx, r, ratings.StatsFilter{By: ratings.ByDepartment, Region: region}, tz); err != nil {
+			return err
+		}
+		pg.Regions, err = ratings.GetStats(v.ctx, r, ratings.StatsFilter{By: ratings.ByRegion, Region: region}, tz)
+		if pe, ok := problem.As(err); ok && pe.Status < 500 {
+			pg.RegionErr = v.problemText(err)
+		} else if err != nil {
+			return err
+		}
+		dashboards.put(key, pg, now)
 	}
 	if region != "" {
 		switch len(region) {

@@ -30,7 +30,7 @@ type rectRow struct {
 // listRectifications is the queue, newest first, by status or overdue.
 func (p *Portal) listRectifications(v *view) error {
 	q := v.r.URL.Query()
-	f := ratings.RectificationFilter{Status: q.Get("status"), Overdue: q.Get("overdue") == "1", Limit: 200}
+	f := ratings.RectificationFilter{Status: q.Get("status"), Overdue: q.Get("overdue") == "1", Limit: 100}
 	states := []string{"open", "fed_back", "appealed", "closed"}
 	if !slices.Contains(states, f.Status) {
 		f.Status = ""

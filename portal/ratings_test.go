@@ -46,7 +46,7 @@ func TestCitizenCasePages(t *testing.T) {
 				handled = now.AddDate(0, 0, -40)
 			}
 			id := who
-			if _, err := m.CreateCase(ctx, tx, ratings.NewCase{CaseNo: no, ItemName: "社保查询𠀀", DepartmentName: "人社局", RegionCode: tenanttest.CityCode,
+			if _, err := m.CreateCase(ctx, tx, ratings.NewCase{CaseNo: no, ItemName: "社保查询𠀀", DepartmentName: "人社局", RegionCode: tenanttest.DistrictCode,
 				Channel: "window", CitizenID: &id, HandledAt: handled}, now); err != nil {
 				return err
 			}
@@ -96,4 +96,22 @@ func TestCitizenCasePages(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Contains(t, resp.Header.Get("Content-Type"), "spreadsheetml")
 	require.Equal(t, http.StatusForbidden, get(t, c, b.url+"/t/"+tn.Slug+"/ratings/rectifications").status, "citizens do not see the queue")
+
+	// A bad rating a month old: its rectification is overdue, and marked.
+	require.NoError(t, b.db.Tx(ctx, tn.ID, tenants.System().String(), func(tx *tenants.Tx) error {
+		_, err := m.Rate(ctx, tx, "P-OTHER", ratings.RateInput{Level: 1, Tags: []string{"115"}, Channel: "pc"}, ratings.Rater{Subject: "test"}, now.AddDate(0, 0, -30))
+		return err
+	}))
+	p = get(t, sc, b.url+"/t/"+tn.Slug+"/ratings/rectifications")
+	require.Equal(t, http.StatusOK, p.status, p.body)
+	require.Contains(t, p.body, `<tr id="r-P-OTHER" class="overdue">`)
+	require.Contains(t, p.body, "已超期")
+	p = get(t, sc, b.url+"/t/"+tn.Slug+"/ratings/rectifications?overdue=1&status=closed")
+	require.NotContains(t, p.body, "P-OTHER", "filtered out")
+	p = get(t, sc, b.url+"/t/"+tn.Slug+"/ratings/dashboard")
+	require.Equal(t, http.StatusOK, p.status, p.body)
+	require.Contains(t, p.body, `<svg class="chart"`)
+	require.Contains(t, p.body, "?region="+tenanttest.DistrictCode, "a region to drill down to")
+	p = get(t, sc, b.url+"/t/"+tn.Slug+"/ratings/dashboard?region="+tenanttest.DistrictCode)
+	require.Equal(t, http.StatusOK, p.status, p.body)
 }

@@ -27,6 +27,7 @@ import (
 	"yamen/api"
 	"yamen/modules"
 	"yamen/modules/booking"
+	"yamen/modules/queue"
 	"yamen/tenants"
 )
 
@@ -148,6 +149,21 @@ func (p *Portal) routes() {
 	m.HandleFunc("GET /t/{tenant}/me/appointments/{appointment}/qr.svg", p.citizen("booking", booking.ActionOwn, p.appointmentQR))
 	m.HandleFunc("POST /t/{tenant}/me/appointments/{appointment}/cancel", p.citizenForm("booking", booking.ActionCancel, p.cancelAppointment))
 	m.HandleFunc("POST /t/{tenant}/me/appeals", p.citizenForm("booking", booking.ActionAppeal, p.appealBar))
+	m.HandleFunc("GET /t/{tenant}/me/cases", p.citizen("ratings", actionRate, p.myCases))
+	m.HandleFunc("GET /t/{tenant}/me/cases/{case}", p.citizen("ratings", actionRate, p.showCase))
+	m.HandleFunc("POST /t/{tenant}/me/cases/{case}/rating", p.citizenForm("ratings", actionRate, p.rateCase))
+	m.HandleFunc("POST /t/{tenant}/me/cases/{case}/follow-up", p.citizenForm("ratings", actionRate, p.followUpCase))
+	m.HandleFunc("POST /t/{tenant}/me/cases/{case}/second-rating", p.citizenForm("ratings", actionRate, p.secondRateCase))
+	m.HandleFunc("GET /t/{tenant}/ratings/public", p.public("ratings", p.ratingsSummary))
+	m.HandleFunc("GET /t/{tenant}/ratings/rectifications", p.staff("ratings:read", p.listRectifications))
+	m.HandleFunc("GET /t/{tenant}/ratings/rectifications/{case}", p.staff("ratings:read", p.showRectification))
+	m.HandleFunc("POST /t/{tenant}/ratings/rectifications/{case}", p.staffForm("ratings:rectify", p.answerRectification))
+	m.HandleFunc("GET /t/{tenant}/ratings/dashboard", p.staff("ratings:read", p.ratingsDashboard))
+	m.HandleFunc("GET /t/{tenant}/ratings/export", p.staff("ratings:export", p.exportRatings))
+	m.HandleFunc("GET /t/{tenant}/me/tickets", p.citizen("queue", queue.ActionTake, p.myTickets))
+	m.HandleFunc("POST /t/{tenant}/me/tickets", p.citizenForm("queue", queue.ActionTake, p.takeTicket))
+	m.HandleFunc("GET /t/{tenant}/me/tickets/{ticket}", p.citizen("queue", queue.ActionTake, p.showTicket))
+	m.HandleFunc("GET /t/{tenant}/me/tickets/{ticket}/position", p.citizen("queue", queue.ActionTake, p.ticketPosition))
 	m.HandleFunc("GET /t/{tenant}/board", p.public("queue", p.boardHalls))
 	m.HandleFunc("GET /t/{tenant}/board/{hall}", p.public("queue", p.showBoard))
 }

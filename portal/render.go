@@ -59,6 +59,23 @@ func funcs(lang string) template.FuncMap {
 			}
 			return *n
 		},
+		// pct shows a rate (0.9512) as a percentage (95.1%).
+		"pct": func(r float64) string { return fmt.Sprintf("%.1f%%", r*100) },
+		// str shows an optional text (an outcome, a status) or nothing.
+		"str": func(s *string) string {
+			if s == nil {
+				return ""
+			}
+			return *s
+		},
+		"levels": func() []int { return levelOptions },
+		"dict": func(kv ...any) map[string]any {
+			m := map[string]any{}
+			for i := 0; i+1 < len(kv); i += 2 {
+				m[fmt.Sprint(kv[i])] = kv[i+1]
+			}
+			return m
+		},
 		"indent": func(depth int) template.CSS {
 			return template.CSS(fmt.Sprintf("margin-inline-start:%.1frem", float64(depth-1)*1.5))
 		},

@@ -130,9 +130,10 @@ func (m *Module) Cleanup() error {
 }
 
 var (
-	_ modules.Module        = (*Module)(nil)
-	_ modules.Provisioner   = (*Module)(nil)
-	_ modules.Validator     = (*Module)(nil)
-	_ modules.RouteProvider = (*Module)(nil)
-	_ modules.CleanerUpper  = (*Module)(nil)
+	_ modules.Module         = (*Module)(nil)
+	_ modules.Provisioner    = (*Module)(nil)
+	_ modules.Validator      = (*Module)(nil)
+	_ modules.RouteProvider  = (*Module)(nil)
+	_ modules.CleanerUpper   = (*Module)(nil)
+	_ modules.PolicyProvider = (*Module)(nil)
 )

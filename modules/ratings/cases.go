@@ -269,3 +269,23 @@ func (m *Module) caseFromQueue(ctx context.Context, tx *tenants.Tx, payload []by
 	_, err = m.insertCase(ctx, tx, in)
 	return err
 }
+
+// ListCitizenCases returns a citizen's own cases (the case's citizen_id is
+// their Kratos identity), newest first, phone masked and without the
+// rating token: what the portal's "my cases" shows.
+func ListCitizenCases(ctx context.Context, q tenants.Querier, citizen uuid.UUID, limit int) ([]Case, error) {
+	rows, err := q.Query(ctx, "SELECT "+caseColumns+` FROM rating_cases WHERE citizen_id = $1 ORDER BY handled_at DESC LIMIT $2`, citizen, limit)
+	if err != nil {
+		return nil, fmt.Errorf("ratings: cases of a citizen: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Case, error) {
+		c, err := scanCase(r)
+		return c.masked(), err
+	})
+}
+
+// CitizenRater is the rater of a citizen acting through their session.
+func CitizenRater(s tenants.Subject) Rater { return rater(s) }
+
+// Location is the tenant's time zone (the jurisdiction calendar's).
+func (m *Module) Location(ctx context.Context) (*time.Location, error) { return m.location(ctx) }

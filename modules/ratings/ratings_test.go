@@ -581,3 +581,35 @@ func TestStatisticsAgreeWithDirectCount(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEmpty(t, raw)
 }
+
+// A citizen's cases are theirs: newest first, phone masked, no rating
+// token; another citizen and another tenant see none of them.
+func TestCitizenCases(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	now := time.Now()
+	citizen := uuid.New()
+	for i, no := range []string{"CZ-1", "CZ-2"} {
+		in := newCase(no, now.Add(-time.Duration(2-i)*time.Hour))
+		in.CitizenID = &citizen
+		b.push(t, in, now)
+	}
+	b.push(t, newCase("CZ-3", now.Add(-time.Hour)), now)
+	r, err := b.db.Reader(b.tenant.ID, "system")
+	require.NoError(t, err)
+	cs, err := ratings.ListCitizenCases(context.Background(), r, citizen, 10)
+	require.NoError(t, err)
+	require.Len(t, cs, 2)
+	require.Equal(t, "CZ-2", cs[0].CaseNo)
+	require.Equal(t, "138****5678", cs[0].CitizenPhone)
+	require.Empty(t, cs[0].RateToken)
+	none, err := ratings.ListCitizenCases(context.Background(), r, uuid.New(), 10)
+	require.NoError(t, err)
+	require.Empty(t, none)
+	other := tenanttest.Tenant(t, tenants.KindAffairsHall, "messages", "ratings")
+	ro, err := b.db.Reader(other.ID, "system")
+	require.NoError(t, err)
+	none, err = ratings.ListCitizenCases(context.Background(), ro, citizen, 10)
+	require.NoError(t, err)
+	require.Empty(t, none)
+}

@@ -36,3 +36,28 @@ document.addEventListener("click", function (e) {
   stream.addEventListener("call", show);
   stream.addEventListener("recall", show);
 })();
+
+// A citizen's ticket: data-poll is the page; its /position answer (JSON)
+// says where the ticket stands, every five seconds until it is done.
+(function () {
+  var box = document.querySelector("[data-poll]");
+  if (!box || !window.fetch) return;
+  var url = box.getAttribute("data-poll").split("?")[0] + "/position";
+  function set(id, text) {
+    var el = document.getElementById(id);
+    if (el && text !== undefined && el.textContent !== text) el.textContent = text;
+  }
+  function poll() {
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (d) {
+        if (!d) return;
+        set("status", d.status_text);
+        set("ahead", d.ahead_text);
+        if (d.window_text) set("window", d.window_text);
+        if (d.status === "waiting" || d.status === "called") setTimeout(poll, 5000);
+      })
+      .catch(function () { setTimeout(poll, 15000); });
+  }
+  setTimeout(poll, 5000);
+})();

@@ -383,14 +383,13 @@ func (m *Module) stream(ctx context.Context, in *streamInput) (*huma.StreamRespo
 		hctx.SetHeader("X-Accel-Buffering", "no")
 		hctx.SetStatus(http.StatusOK)
 		w := hctx.BodyWriter()
-		rc := flusher{w}
 		// write writes an event; the caller flushes.
 		write := func(i InboxItem) bool {
 			data, _ := json.Marshal(StreamEvent{ID: i.ID, Kind: i.Kind, Text: i.Text, CreatedAt: i.CreatedAt})
 			_, err := fmt.Fprintf(w, "id: %s\nevent: message\ndata: %s\n\n", i.ID, data)
 			return err == nil
 		}
-		if _, err := fmt.Fprint(w, ": connected\nretry: 3000\n\n"); err != nil || rc.Flush() != nil {
+		if _, err := fmt.Fprint(w, ": connected\nretry: 3000\n\n"); err != nil || modules.Flush(w) != nil {
 			return
 		}
 		for _, i := range missed {
@@ -398,7 +397,7 @@ func (m *Module) stream(ctx context.Context, in *streamInput) (*huma.StreamRespo
 				return
 			}
 		}
-		if len(missed) > 0 && rc.Flush() != nil {
+		if len(missed) > 0 && modules.Flush(w) != nil {
 			return
 		}
 		rctx := hctx.Context()
@@ -409,7 +408,7 @@ func (m *Module) stream(ctx context.Context, in *streamInput) (*huma.StreamRespo
 			case <-rctx.Done():
 				return
 			case <-tick.C:
-				if _, err := fmt.Fprint(w, ": heartbeat\n\n"); err != nil || rc.Flush() != nil {
+				if _, err := fmt.Fprint(w, ": heartbeat\n\n"); err != nil || modules.Flush(w) != nil {
 					return
 				}
 			case i := <-events:
@@ -428,24 +427,10 @@ func (m *Module) stream(ctx context.Context, in *streamInput) (*huma.StreamRespo
 						break more
 					}
 				}
-				if rc.Flush() != nil {
+				if modules.Flush(w) != nil {
 					return
 				}
 			}
 		}
 	}}, nil
-}
-
-// flusher flushes a stream's writer through whatever wraps it (the access
-// log's statusWriter unwraps to the server's writer).
-type flusher struct{ w any }
-
-func (f flusher) Flush() error {
-	switch w := f.w.(type) {
-	case http.ResponseWriter:
-		return http.NewResponseController(w).Flush()
-	case http.Flusher:
-		w.Flush()
-	}
-	return nil
 }

@@ -202,8 +202,7 @@ func (m *Module) boardStream(ctx context.Context, in *hallPath) (*huma.StreamRes
 		hctx.SetHeader("X-Accel-Buffering", "no")
 		hctx.SetStatus(http.StatusOK)
 		w := hctx.BodyWriter()
-		f := flusher{w}
-		if _, err := fmt.Fprint(w, ": connected\nretry: 3000\n\n"); err != nil || f.Flush() != nil {
+		if _, err := fmt.Fprint(w, ": connected\nretry: 3000\n\n"); err != nil || modules.Flush(w) != nil {
 			return
 		}
 		rctx := hctx.Context()
@@ -214,28 +213,15 @@ func (m *Module) boardStream(ctx context.Context, in *hallPath) (*huma.StreamRes
 			case <-rctx.Done():
 				return
 			case <-tick.C:
-				if _, err := fmt.Fprint(w, ": heartbeat\n\n"); err != nil || f.Flush() != nil {
+				if _, err := fmt.Fprint(w, ": heartbeat\n\n"); err != nil || modules.Flush(w) != nil {
 					return
 				}
 			case e := <-events:
 				data, _ := json.Marshal(e)
-				if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", e.Event, data); err != nil || f.Flush() != nil {
+				if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", e.Event, data); err != nil || modules.Flush(w) != nil {
 					return
 				}
 			}
 		}
 	}}, nil
-}
-
-// flusher flushes a stream's writer through whatever wraps it.
-type flusher struct{ w any }
-
-func (f flusher) Flush() error {
-	switch w := f.w.(type) {
-	case http.ResponseWriter:
-		return http.NewResponseController(w).Flush()
-	case http.Flusher:
-		w.Flush()
-	}
-	return nil
 }

@@ -30,11 +30,7 @@ func (p *Portal) myAppointments(v *view) error {
 }
 
 func (p *Portal) renderAppointments(v *view, status int, msg, reason string) error {
-	m, err := p.bookingModule()
-	if err != nil {
-		return err
-	}
-	c, err := booking.CitizenOf(v.ctx)
+	m, c, err := p.citizenBooking(v)
 	if err != nil {
 		return err
 	}
@@ -79,11 +75,7 @@ func (p *Portal) renderAppointment(v *view, status int, msg, reason string) erro
 	if err != nil {
 		return err
 	}
-	m, err := p.bookingModule()
-	if err != nil {
-		return err
-	}
-	c, err := booking.CitizenOf(v.ctx)
+	m, c, err := p.citizenBooking(v)
 	if err != nil {
 		return err
 	}
@@ -112,11 +104,7 @@ func (p *Portal) appointmentQR(v *view) error {
 	if err != nil {
 		return err
 	}
-	m, err := p.bookingModule()
-	if err != nil {
-		return err
-	}
-	c, err := booking.CitizenOf(v.ctx)
+	m, c, err := p.citizenBooking(v)
 	if err != nil {
 		return err
 	}
@@ -155,11 +143,7 @@ func (p *Portal) cancelAppointment(v *view) error {
 	case len([]rune(reason)) > maxReason:
 		return p.renderAppointment(v, http.StatusUnprocessableEntity, v.t("field.too_long", maxReason), reason)
 	}
-	m, err := p.bookingModule()
-	if err != nil {
-		return err
-	}
-	c, err := booking.CitizenOf(v.ctx)
+	m, c, err := p.citizenBooking(v)
 	if err != nil {
 		return err
 	}
@@ -190,11 +174,7 @@ func (p *Portal) appealBar(v *view) error {
 	case len([]rune(reason)) > maxReason:
 		return p.renderAppointments(v, http.StatusUnprocessableEntity, v.t("field.too_long", maxReason), reason)
 	}
-	m, err := p.bookingModule()
-	if err != nil {
-		return err
-	}
-	c, err := booking.CitizenOf(v.ctx)
+	m, c, err := p.citizenBooking(v)
 	if err != nil {
 		return err
 	}

@@ -47,6 +47,17 @@ func (p *Portal) asCitizen(module, action string, h func(v *view) error) func(v 
 }
 
 // bookingModule is the registry's booking module.
+// citizenBooking is the booking module and the signed-in citizen a page
+// acts for.
+func (p *Portal) citizenBooking(v *view) (*booking.Module, booking.Citizen, error) {
+	m, err := p.bookingModule()
+	if err != nil {
+		return nil, booking.Citizen{}, err
+	}
+	c, err := booking.CitizenOf(v.ctx)
+	return m, c, err
+}
+
 func (p *Portal) bookingModule() (*booking.Module, error) {
 	for _, m := range p.reg.All() {
 		if b, ok := m.(*booking.Module); ok {

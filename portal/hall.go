@@ -142,11 +142,7 @@ func (p *Portal) book(v *view) error {
 	if err != nil {
 		return p.renderSlots(v, http.StatusUnprocessableEntity, v.t("slots.bad"))
 	}
-	m, err := p.bookingModule()
-	if err != nil {
-		return err
-	}
-	c, err := booking.CitizenOf(v.ctx)
+	m, c, err := p.citizenBooking(v)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package pass_test
 
 import (
+	"encoding/base64"
 	"strings"
 	"testing"
 	"time"
@@ -31,8 +32,12 @@ func TestRefused(t *testing.T) {
 	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 	token := pass.Sign(key, pass.Claim{Tenant: uuid.New(), Appointment: uuid.New(), Expires: now.Add(time.Minute)})
 	body, sig, _ := strings.Cut(strings.TrimPrefix(token, "yp1."), ".")
-	flipped := []byte(body)
-	flipped[3] ^= 1
+	// Another appointment under the same signature: the payload with one
+	// bit changed, encoded as a pass would be.
+	raw, err := base64.RawURLEncoding.DecodeString(body)
+	require.NoError(t, err)
+	raw[20] ^= 1
+	flipped := base64.RawURLEncoding.EncodeToString(raw)
 	for name, tc := range map[string]struct {
 		token string
 		key   []byte
@@ -40,7 +45,7 @@ func TestRefused(t *testing.T) {
 		want  error
 	}{
 		"OtherKey":  {token, []byte("another key of sixteen+ bytes"), now, pass.ErrForged},
-		"Tampered":  {"yp1." + string(flipped) + "." + sig, key, now, pass.ErrForged},
+		"Tampered":  {"yp1." + flipped + "." + sig, key, now, pass.ErrForged},
 		"Expired":   {token, key, now.Add(time.Minute), pass.ErrExpired},
 		"Empty":     {"", key, now, pass.ErrMalformed},
 		"NoSig":     {"yp1." + body, key, now, pass.ErrMalformed},

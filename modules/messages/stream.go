@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"yamen/fanout"
 	"yamen/modules"
 	"yamen/tenants"
 )
@@ -52,8 +53,7 @@ type notice struct {
 
 // hub fans the delivered messages out to the streams of this process.
 type hub struct {
-	mu   sync.Mutex
-	subs map[inboxKey]map[chan InboxItem]struct{}
+	subs fanout.Set[inboxKey, InboxItem]
 	once sync.Once
 	stop context.CancelFunc
 	done chan struct{}
@@ -81,25 +81,7 @@ func (h *hub) listening(ctx context.Context) {
 func (m *Module) subscribe(tenant, member uuid.UUID) (<-chan InboxItem, func()) {
 	h := &m.hub
 	h.once.Do(m.startHub)
-	ch := make(chan InboxItem, 4096)
-	k := inboxKey{tenant, member}
-	h.mu.Lock()
-	if h.subs == nil {
-		h.subs = map[inboxKey]map[chan InboxItem]struct{}{}
-	}
-	if h.subs[k] == nil {
-		h.subs[k] = map[chan InboxItem]struct{}{}
-	}
-	h.subs[k][ch] = struct{}{}
-	h.mu.Unlock()
-	return ch, func() {
-		h.mu.Lock()
-		delete(h.subs[k], ch)
-		if len(h.subs[k]) == 0 {
-			delete(h.subs, k)
-		}
-		h.mu.Unlock()
-	}
+	return h.subs.Subscribe(inboxKey{tenant, member}, 4096)
 }
 
 // startHub starts the listener and the loader.
@@ -141,24 +123,13 @@ func (m *Module) startHub() {
 
 // wanted says whether a stream of this process waits for the member's
 // messages.
-func (h *hub) wanted(k inboxKey) bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return len(h.subs[k]) > 0
-}
+func (h *hub) wanted(k inboxKey) bool { return h.subs.Wanted(k) }
 
 // publish passes a delivered message to its recipient's streams. A stream
 // too slow to take it loses the event, not the message: it stays in the
 // inbox.
 func (h *hub) publish(tenant, member uuid.UUID, i InboxItem) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for ch := range h.subs[inboxKey{tenant, member}] {
-		select {
-		case ch <- i:
-		default:
-		}
-	}
+	h.subs.Publish(inboxKey{tenant, member}, i)
 }
 
 // parseNotice reads a notification's payload, tenant|member|delivery.

@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"yamen/fanout"
 	"yamen/modules"
 	"yamen/tenants"
 )
@@ -79,8 +80,7 @@ type boardKey struct{ tenant, hall uuid.UUID }
 
 // board fans notifications out to the board streams of this process.
 type board struct {
-	mu   sync.Mutex
-	subs map[boardKey]map[chan BoardEvent]struct{}
+	subs fanout.Set[boardKey, BoardEvent]
 	once sync.Once
 	stop context.CancelFunc
 	done chan struct{}
@@ -97,25 +97,7 @@ func (m *Module) subscribe(tenant, hall uuid.UUID) (<-chan BoardEvent, func()) {
 			m.listen(ctx)
 		}()
 	})
-	ch := make(chan BoardEvent, 256)
-	k := boardKey{tenant, hall}
-	b.mu.Lock()
-	if b.subs == nil {
-		b.subs = map[boardKey]map[chan BoardEvent]struct{}{}
-	}
-	if b.subs[k] == nil {
-		b.subs[k] = map[chan BoardEvent]struct{}{}
-	}
-	b.subs[k][ch] = struct{}{}
-	b.mu.Unlock()
-	return ch, func() {
-		b.mu.Lock()
-		delete(b.subs[k], ch)
-		if len(b.subs[k]) == 0 {
-			delete(b.subs, k)
-		}
-		b.mu.Unlock()
-	}
+	return b.subs.Subscribe(boardKey{tenant, hall}, 256)
 }
 
 // publish passes a notification to its hall's boards. A board too slow to
@@ -125,14 +107,7 @@ func (b *board) publish(payload string) {
 	if err := json.Unmarshal([]byte(payload), &n); err != nil {
 		return
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for ch := range b.subs[boardKey{n.Tenant, n.Hall}] {
-		select {
-		case ch <- n.BoardEvent:
-		default:
-		}
-	}
+	b.subs.Publish(boardKey{n.Tenant, n.Hall}, n.BoardEvent)
 }
 
 func (b *board) close() {

@@ -25,11 +25,7 @@ type boardHallsPage struct {
 
 // boardHalls lists the halls, to open one's board.
 func (p *Portal) boardHalls(v *view) error {
-	r, err := v.reader()
-	if err != nil {
-		return err
-	}
-	halls, err := catalog.ListHalls(v.ctx, r, catalog.HallFilter{ActiveOnly: true})
+	halls, err := v.activeHalls()
 	if err != nil {
 		return err
 	}

@@ -24,16 +24,21 @@ type hallListPage struct {
 
 // listHalls lists the tenant's halls open to the public.
 func (p *Portal) listHalls(v *view) error {
-	r, err := v.reader()
-	if err != nil {
-		return err
-	}
-	halls, err := catalog.ListHalls(v.ctx, r, catalog.HallFilter{ActiveOnly: true})
+	halls, err := v.activeHalls()
 	if err != nil {
 		return err
 	}
 	v.render(http.StatusOK, "hall_list", v.t("hall.list"), hallListPage{Halls: halls})
 	return nil
+}
+
+// activeHalls are the tenant's halls open to the public.
+func (v *view) activeHalls() ([]catalog.Hall, error) {
+	r, err := v.reader()
+	if err != nil {
+		return nil, err
+	}
+	return catalog.ListHalls(v.ctx, r, catalog.HallFilter{ActiveOnly: true})
 }
 
 type hallPage struct {

@@ -34,7 +34,8 @@ func Registry() (*modules.Registry, error) {
 // Modules returns every built-in module, in the order tenant admins see them:
 // the shared modules first, then each kind's bundle.
 func Modules() []modules.Module {
-	// Booking sends its reminders through the message centre.
+	// Booking and ratings send their reminders and notices through the one
+	// message centre, not an instance of their own.
 	msgs := messages.New()
 	return []modules.Module{
 		// every tenant
@@ -47,7 +48,7 @@ func Modules() []modules.Module {
 		catalog.New(),
 		booking.New(msgs),
 		queue.New(),
-		ratings.New(),
+		ratings.New(ratings.WithMessages(msgs)),
 		oneflow.New(),
 		intermediaries.New(),
 		// credit_center

@@ -34,7 +34,7 @@ type access struct {
 	activePolicies *ttlCache[uuid.UUID, tenantPolicy]
 
 	// actors are the staff members signed-in identities are, per tenant.
-	actors *ttlCache[actorKey, tenants.Actor]
+	actors *ttlCache[actorKey, *staffActor]
 	// signIns are the sessions whose first use in a tenant is on record.
 	signIns *ttlCache[signInKey, struct{}]
 	// denials are the refusals recorded in the last minute.
@@ -55,7 +55,7 @@ func newAccess(db *tenants.DB, engine *policy.Engine, sessions *Sessions) *acces
 		db:             db,
 		policy:         engine,
 		sessions:       sessions,
-		actors:         newTTLCache[actorKey, tenants.Actor](cacheTTL, 100_000),
+		actors:         newTTLCache[actorKey, *staffActor](cacheTTL, 100_000),
 		signIns:        newTTLCache[signInKey, struct{}](24*time.Hour, 1_000_000),
 		denials:        newTTLCache[denialKey, struct{}](time.Minute, 100_000),
 		decisions:      newTTLCache[decisionKey, policy.Decision](cacheTTL, 100_000),
@@ -147,7 +147,7 @@ func (a *access) inTenant(c context.Context, slug string, subject tenants.Subjec
 		if err != nil {
 			return nil, err
 		}
-		a.recordSignIn(c, tenant, subject, actor)
+		a.recordSignIn(c, tenant, subject, actor.Actor)
 		subject.ID, subject.TenantID, subject.Name = actor.Member.ID, tenant.ID, actor.Member.Name
 		c = withActor(tenants.WithSubject(c, subject), actor)
 		if info := requestInfoFrom(c); info != nil {
@@ -172,7 +172,7 @@ func (a *access) inTenant(c context.Context, slug string, subject tenants.Subjec
 			return nil, problem.NotFound(fmt.Sprintf("该租户未启用模块 %s (module not enabled for this tenant)", module))
 		}
 	}
-	d, err := a.decide(c, tenant, subject, actorFrom(c), action)
+	d, err := a.decide(c, tenant, subject, staffActorFrom(c), action)
 	if err != nil {
 		return nil, err
 	}
@@ -220,7 +220,7 @@ func (a *access) checkPublic(ctx huma.Context, op *huma.Operation) (context.Cont
 // decide asks the policy, remembering the answer briefly: a key's scopes
 // never change, so the same key, action and tenant policy version get the
 // same decision.
-func (a *access) decide(ctx context.Context, t tenants.Tenant, subject tenants.Subject, actor *tenants.Actor, action string) (policy.Decision, error) {
+func (a *access) decide(ctx context.Context, t tenants.Tenant, subject tenants.Subject, actor *staffActor, action string) (policy.Decision, error) {
 	tp, err := a.tenantPolicy(ctx, t, subject)
 	if err != nil {
 		return policy.Decision{}, err
@@ -237,13 +237,10 @@ func (a *access) decide(ctx context.Context, t tenants.Tenant, subject tenants.S
 	return d, nil
 }
 
-func policyInput(subject tenants.Subject, actor *tenants.Actor, action string, grant []string) policy.Input {
+func policyInput(subject tenants.Subject, actor *staffActor, action string, grant []string) policy.Input {
 	in := policy.Input{Subject: policy.Subject{Kind: string(subject.Kind), ID: subject.ID.String(), Scopes: subject.Scopes}, Action: action, Grant: grant}
 	if actor != nil {
-		in.Subject.Member = policyMember(*actor)
-		if actor.Sponsor != nil {
-			in.Subject.Sponsor = policyMember(*actor.Sponsor)
-		}
+		in.Subject.Member, in.Subject.Sponsor = actor.member, actor.sponsor
 	}
 	return in
 }
@@ -259,7 +256,7 @@ func (a *access) checkGrant(ctx context.Context, action string, grant []string) 
 	if err != nil {
 		return err
 	}
-	d, err := tp.engine.Decide(ctx, policyInput(subject, actorFrom(ctx), action, grant))
+	d, err := tp.engine.Decide(ctx, policyInput(subject, staffActorFrom(ctx), action, grant))
 	if err != nil {
 		return err
 	}
@@ -405,22 +402,39 @@ func (a *access) person(ctx context.Context, token, cookie string) (tenants.Subj
 	return s, nil
 }
 
+// staffActor is a signed-in member as the cache keeps it: with the member
+// and sponsor as the policy sees them, whose input terms are then built once
+// per session rather than once per decision.
+type staffActor struct {
+	tenants.Actor
+	member, sponsor *policy.Member
+}
+
+func newStaffActor(act tenants.Actor) *staffActor {
+	sa := &staffActor{Actor: act, member: policyMember(act)}
+	if act.Sponsor != nil {
+		sa.sponsor = policyMember(*act.Sponsor)
+	}
+	return sa
+}
+
 // actor finds the member a signed-in staff identity is in tenant t.
-func (a *access) actor(ctx context.Context, t tenants.Tenant, s tenants.Subject) (tenants.Actor, error) {
+func (a *access) actor(ctx context.Context, t tenants.Tenant, s tenants.Subject) (*staffActor, error) {
 	k := actorKey{tenant: t.ID, identity: s.IdentityID}
 	if act, ok := a.actors.get(k); ok {
 		return act, nil
 	}
 	r, err := a.db.Reader(t.ID, s.String())
 	if err != nil {
-		return tenants.Actor{}, err
+		return nil, err
 	}
 	act, err := tenants.ActorByIdentity(ctx, r, s.IdentityID)
 	if err != nil {
-		return tenants.Actor{}, err
+		return nil, err
 	}
-	a.actors.put(k, act)
-	return act, nil
+	sa := newStaffActor(act)
+	a.actors.put(k, sa)
+	return sa, nil
 }
 
 // recordSignIn writes a session's first use in a tenant to its audit trail:
@@ -460,14 +474,22 @@ type signInKey struct {
 
 type actorCtxKey struct{}
 
-func withActor(ctx context.Context, act tenants.Actor) context.Context {
-	return context.WithValue(ctx, actorCtxKey{}, &act)
+func withActor(ctx context.Context, act *staffActor) context.Context {
+	return context.WithValue(ctx, actorCtxKey{}, act)
+}
+
+// staffActorFrom returns the member a staff request acts as, or nil.
+func staffActorFrom(ctx context.Context) *staffActor {
+	act, _ := ctx.Value(actorCtxKey{}).(*staffActor)
+	return act
 }
 
 // actorFrom returns the member a staff request acts as, or nil.
 func actorFrom(ctx context.Context) *tenants.Actor {
-	act, _ := ctx.Value(actorCtxKey{}).(*tenants.Actor)
-	return act
+	if act := staffActorFrom(ctx); act != nil {
+		return &act.Actor
+	}
+	return nil
 }
 
 func policyMember(act tenants.Actor) *policy.Member {
@@ -548,7 +570,7 @@ func (a *access) tenantChanged(t tenants.Tenant) {
 	a.slugs.forget(func(_ string, c tenants.Tenant) bool { return c.ID == t.ID })
 	a.enabled.forget(func(id uuid.UUID, _ map[string]bool) bool { return id == t.ID })
 	a.activePolicies.forget(func(id uuid.UUID, _ tenantPolicy) bool { return id == t.ID })
-	a.actors.forget(func(k actorKey, _ tenants.Actor) bool { return k.tenant == t.ID })
+	a.actors.forget(func(k actorKey, _ *staffActor) bool { return k.tenant == t.ID })
 	a.decisions.forget(func(k decisionKey, _ policy.Decision) bool { return k.tenant == t.ID })
 }
 

@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
+	"sync/atomic"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/metrics"
@@ -85,11 +87,34 @@ type Org struct {
 	Depth int    `json:"depth"`
 }
 
-// Member is a staff person as the policy sees them.
+// Member is a staff person as the policy sees them. A Member must not change
+// once a decision has been asked about it: its input terms are built on the
+// first decision and kept, so a member cached with a session costs nothing
+// to describe again.
 type Member struct {
 	ID    string `json:"id"`
 	Org   Org    `json:"org"`
 	Roles []Role `json:"roles"`
+
+	terms atomic.Pointer[memberTerms]
+}
+
+// memberTerms are a member's input terms: itself, its roles and the index of
+// its permissions.
+type memberTerms struct {
+	member, roles, perms *ast.Term
+}
+
+// inputTerms builds the member's terms once; two decisions racing to build
+// them both build the same, and either may be kept.
+func (m *Member) inputTerms() *memberTerms {
+	if t := m.terms.Load(); t != nil {
+		return t
+	}
+	roles, perms := rolesTerm(m.Roles), permissionIndex(m.Roles)
+	t := &memberTerms{member: memberTerm(m, roles, perms), roles: roles, perms: perms}
+	m.terms.Store(t)
+	return t
 }
 
 // Subject is who asks.
@@ -164,7 +189,7 @@ var (
 	keyOrg, keyDepth, keyName, keyPerms     = ast.StringTerm("org"), ast.StringTerm("depth"), ast.StringTerm("name"), ast.StringTerm("permissions")
 	keyDataScope, keyScopeOrgs              = ast.StringTerm("data_scope"), ast.StringTerm("scope_org_ids")
 	keyAllow, keyScope, keyMasks, keyReason = ast.StringTerm("allow"), ast.StringTerm("scope"), ast.StringTerm("masks"), ast.StringTerm("reasons")
-	keyAll, keyOrgs, keySubtrees, keySelf   = ast.StringTerm("all"), ast.StringTerm("orgs"), ast.StringTerm("subtrees"), ast.StringTerm("self")
+	keyKinds, keyHolder, keyCustom          = ast.StringTerm("kinds"), ast.StringTerm("holder"), ast.StringTerm("custom")
 )
 
 // ast builds the input as OPA terms directly: converting a map by
@@ -176,13 +201,15 @@ func (in Input) ast() ast.Value {
 		{keyScopes, stringArray(in.Subject.Scopes)},
 	}
 	if m := in.Subject.Member; m != nil {
-		roles := rolesTerm(m.Roles)
-		subject = append(subject, [2]*ast.Term{keyMember, memberTerm(m, roles)}, [2]*ast.Term{keyRoles, roles})
+		t := m.inputTerms()
+		subject = append(subject, [2]*ast.Term{keyMember, t.member},
+			[2]*ast.Term{keyRoles, t.roles}, [2]*ast.Term{keyPerms, t.perms})
 	} else {
-		subject = append(subject, [2]*ast.Term{keyRoles, ast.ArrayTerm()})
+		subject = append(subject, [2]*ast.Term{keyRoles, ast.InternedEmptyArray},
+			[2]*ast.Term{keyPerms, scopeIndex(in.Subject.Scopes)})
 	}
 	if s := in.Subject.Sponsor; s != nil {
-		subject = append(subject, [2]*ast.Term{keySponsor, memberTerm(s, rolesTerm(s.Roles))})
+		subject = append(subject, [2]*ast.Term{keySponsor, s.inputTerms().member})
 	}
 	resource := [][2]*ast.Term{{keyGrant, stringArray(in.Grant)}}
 	if in.ModuleEntitled != nil {
@@ -197,7 +224,7 @@ func (in Input) ast() ast.Value {
 	)
 }
 
-func memberTerm(m *Member, roles *ast.Term) *ast.Term {
+func memberTerm(m *Member, roles, perms *ast.Term) *ast.Term {
 	return ast.ObjectTerm(
 		[2]*ast.Term{keyID, ast.StringTerm(m.ID)},
 		[2]*ast.Term{keyOrg, ast.ObjectTerm(
@@ -206,7 +233,39 @@ func memberTerm(m *Member, roles *ast.Term) *ast.Term {
 			[2]*ast.Term{keyDepth, ast.InternedTerm(m.Org.Depth)},
 		)},
 		[2]*ast.Term{keyRoles, roles},
+		[2]*ast.Term{keyPerms, perms},
 	)
+}
+
+// permissionIndex maps each permission the roles hold to the indices of the
+// roles holding it, so the policy looks the action's grants up instead of
+// walking every permission of every role.
+func permissionIndex(rs []Role) *ast.Term {
+	idx := map[string][]*ast.Term{}
+	var order []string
+	for i, r := range rs {
+		for _, p := range r.Permissions {
+			if _, ok := idx[p]; !ok {
+				order = append(order, p)
+			}
+			idx[p] = append(idx[p], ast.InternedTerm(i))
+		}
+	}
+	pairs := make([][2]*ast.Term, len(order))
+	for i, p := range order {
+		pairs[i] = [2]*ast.Term{ast.StringTerm(p), ast.ArrayTerm(idx[p]...)}
+	}
+	return ast.ObjectTerm(pairs...)
+}
+
+// scopeIndex is a key's permissions in the same shape: its scopes, held by
+// no role.
+func scopeIndex(scopes []string) *ast.Term {
+	pairs := make([][2]*ast.Term, len(scopes))
+	for i, s := range scopes {
+		pairs[i] = [2]*ast.Term{ast.StringTerm(s), ast.InternedEmptyArray}
+	}
+	return ast.ObjectTerm(pairs...)
 }
 
 func rolesTerm(rs []Role) *ast.Term {
@@ -269,14 +328,36 @@ func decode(v ast.Value) (Decision, error) {
 	if !ok {
 		return Decision{}, errors.New("policy: decision without a scope")
 	}
-	d.Scope.all = boolOf(s.Get(keyAll))
-	d.Scope.orgs = stringList(s.Get(keyOrgs))
-	d.Scope.subtrees = stringList(s.Get(keySubtrees))
-	if self, ok := termValue(s.Get(keySelf)).(ast.String); ok {
-		d.Scope.self = string(self)
-	}
-	d.Scope.decided = true
+	d.Scope = scopeOf(s)
 	return d, nil
+}
+
+// scopeOf reads the policy's scope: the kinds of scope the acting roles
+// carry, with the org and holder they apply to and the custom orgs.
+func scopeOf(s ast.Object) Scope {
+	sc := Scope{decided: true}
+	org, _ := termValue(s.Get(keyOrg)).(ast.String)
+	for _, kind := range stringList(s.Get(keyKinds)) {
+		switch kind {
+		case "all":
+			sc.all = true
+		case "org":
+			sc.orgs = append(sc.orgs, string(org))
+		case "org_subtree":
+			sc.subtrees = append(sc.subtrees, string(org))
+		case "self":
+			if holder, ok := termValue(s.Get(keyHolder)).(ast.String); ok {
+				sc.self = string(holder)
+			}
+		}
+	}
+	if sc.all {
+		return Scope{decided: true, all: true}
+	}
+	sc.orgs = append(sc.orgs, stringList(s.Get(keyCustom))...)
+	slices.Sort(sc.orgs)
+	sc.orgs = slices.Compact(sc.orgs)
+	return sc
 }
 
 func termValue(t *ast.Term) ast.Value {

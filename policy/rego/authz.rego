@@ -2,43 +2,49 @@
 #
 # input.subject  {kind, id, scopes (keys), member: {id, org: {id, kind, depth}, roles},
 #                 roles: [{name, permissions, data_scope, scope_org_ids}] (the member's),
-#                 sponsor: {id, org: {...}, roles: [...]} (an auxiliary's officer)}
+#                 permissions: {permission: [index in roles]} (a key's scopes: []),
+#                 sponsor: {id, org: {...}, roles: [...], permissions: {...}}
+#                 (an auxiliary's officer)}
 # input.action   "<namespace>:<verb>", e.g. "clues:adopt"
 # input.resource optional facts about the target: {module: {entitled}, grant: [...]}
 # input.fields   optional fields the response carries that may be masked
 #
 # Every request that misses the decision cache evaluates this, so it is
-# written for OPA's evaluator, where each rule a decision reaches costs about
-# as much as the builtins in it: few rules on the way to an answer (helpers
-# inlined where only one rule uses them), what several rules look up built
-# once as a complete rule (a partial set looked up by key runs its bodies
-# again for every key), and neither the scope and masks of a refused action
-# (it sees nothing) nor the reasons of an allowed one (there are none) worked
-# out. Measure with go test -run '^$' -bench Decide ./policy/.
+# written for OPA's evaluator, where what costs is building values (a set or
+# array literal, a comprehension) and walking collections, and what is cheap
+# is looking a key up in the input and choosing among rules by the rule index:
+# permissions are looked up in the subject's index, never walked; one rule
+# per alternative rather than a set of alternatives; sets handed back
+# unsorted (Go sorts them); and neither the scope and masks of a refused
+# action (it sees nothing) nor the reasons of an allowed one (there are none)
+# worked out. Measure with go test -run '^$' -bench Decide ./policy/.
 package yamen.authz
 
 # --- operation permissions -------------------------------------------------
 
-# What grants the action: itself, its namespace's wildcard ("units:*"), or "*".
-action_grants := {"*", input.action, concat("", [split(input.action, ":")[0], ":*"])}
+# input.subject.permissions indexes what the subject holds: each permission
+# of its roles, with the indices of the roles in input.subject.roles that
+# hold it; each scope of a key, with none. A lookup there replaces a walk
+# over every permission of every role.
 
-# Every permission the subject holds: a key's scopes, the union of its
-# roles' permissions.
-held := {p | some p in input.subject.scopes} | {p |
-	some role in input.subject.roles
-	some p in role.permissions
-}
+action_namespace := split(input.action, ":")[0]
 
-holds(p) if held["*"]
+# The namespace's wildcard, "units:*" for "units:read".
+action_wildcard := concat("", [action_namespace, ":*"])
 
-holds(p) if held[p]
+# The subject holds what grants the action: itself, its namespace's
+# wildcard, or "*".
+holds_action if input.subject.permissions["*"]
 
-holds(p) if held[concat(":", [split(p, ":")[0], "*"])]
+holds_action if input.subject.permissions[input.action]
 
-holds_action if {
-	some g in action_grants
-	held[g]
-}
+holds_action if input.subject.permissions[action_wildcard]
+
+holds(p) if input.subject.permissions["*"]
+
+holds(p) if input.subject.permissions[p]
+
+holds(p) if input.subject.permissions[concat(":", [split(p, ":")[0], "*"])]
 
 # An auxiliary police officer (辅警) acts under a sponsoring officer.
 auxiliary if input.subject.sponsor
@@ -49,25 +55,18 @@ default allow := false
 # its scopes does.
 allow if {
 	input.subject.kind == "member"
-	count(granting_roles) > 0
+	holds_action
 	count(deny) == 0
 }
 
 allow if {
 	input.subject.kind == "tenant_key"
-	some p in input.subject.scopes
-	action_grants[p]
+	holds_action
 	count(deny) == 0
 }
 
-# The subject's roles that grant the action (a role is listed once per
-# permission of it that grants the action).
-granting_roles := [role |
-	some role in input.subject.roles
-	some p in role.permissions
-	action_grants[p]
-]
-
+# Citizens and intermediaries may what a module opens to them
+# (public_actions in package yamen.modules.<id>).
 allow if {
 	input.subject.kind == "citizen"
 	public_action
@@ -80,15 +79,11 @@ allow if {
 	count(deny) == 0
 }
 
-# Modules add what citizens and intermediaries may do through their own rego
-# (data.yamen.modules.<id>.public_actions); none by default.
-public_actions[kind] := {a | some a in data.yamen.modules[_].public_actions[kind]} if {
-	some kind in {"citizen", "intermediary"}
-}
+public_action if data.yamen.modules[_].public_actions[input.subject.kind][input.action]
 
-public_action if input.action in public_actions[input.subject.kind]
+# --- refusals that override a grant ------------------------------------------
 
-# Seed 000: 辅警 permissions follow their officer's but never include export.
+# Seed 000: an auxiliary never exports, whatever its roles say.
 deny contains "辅警不得导出数据 (auxiliary police never export)" if {
 	input.subject.sponsor
 	endswith(input.action, ":export")
@@ -140,69 +135,72 @@ reasons contains "该操作不对公众开放 (not open to citizens or intermedi
 # Whose scope applies: an auxiliary sees exactly the sponsor's (seed 000).
 scope_holder := input.subject.sponsor if input.subject.sponsor else := input.subject.member
 
-# Only the roles that grant this action widen what it sees: the sponsor's
-# for an auxiliary, else the member's own.
-acting_roles := [role |
-	some role in input.subject.sponsor.roles
-	some p in role.permissions
-	action_grants[p]
-] if input.subject.sponsor else := granting_roles
+# The kinds of scope (all, org_subtree, org, self, custom) of the holder's
+# roles that grant this action, only those widening what it sees, and the
+# orgs its acting roles scoped "custom" name.
+acting_scopes := {h.roles[i].data_scope |
+	some g in ["*", input.action, action_wildcard]
+	some i in h.permissions[g]
+} if h := scope_holder
 
-# The kinds of scope the acting roles carry: all, org_subtree, org, self, custom.
-acting_scopes := {role.data_scope | some role in acting_roles}
+custom_orgs := {o |
+	some g in ["*", input.action, action_wildcard]
+	some i in h.permissions[g]
+	h.roles[i].data_scope == "custom"
+	some o in h.roles[i].scope_org_ids
+} if {
+	"custom" in acting_scopes
+	h := scope_holder
+} else := set()
 
-# Nobody else sees any row. Keys act for the whole tenant, within their
-# scopes; a member sees the union of the acting roles' scopes.
-default scope := {"all": false, "orgs": [], "subtrees": [], "self": ""}
+# The union of what the acting roles see, as the kinds of scope with what
+# they apply to: the holder's org (org, org_subtree), the holder (self) and
+# the custom orgs. Keys act for the whole tenant, within their scopes;
+# nobody else sees any row.
+default scope := {"kinds": set()}
 
-scope := {"all": true, "orgs": [], "subtrees": [], "self": ""} if {
-	input.subject.kind == "tenant_key"
-} else := {"all": true, "orgs": [], "subtrees": [], "self": ""} if {
-	input.subject.kind == "member"
-	acting_scopes.all
-} else := {
-	"all": false,
-	"orgs": sort({scope_holder.org.id | acting_scopes.org} | {o |
-		some role in acting_roles
-		role.data_scope == "custom"
-		some o in role.scope_org_ids
-	}),
-	"subtrees": [scope_holder.org.id | acting_scopes.org_subtree],
-	# The holder's id, or "" when no acting role is scoped to self.
-	"self": concat("", [scope_holder.id | acting_scopes.self]),
+scope := {"kinds": {"all"}} if input.subject.kind == "tenant_key"
+
+scope := {
+	"kinds": acting_scopes,
+	"org": h.org.id,
+	"holder": h.id,
+	"custom": custom_orgs,
 } if {
 	input.subject.kind == "member"
+	h := scope_holder
 }
 
 # --- field masks ---------------------------------------------------------------
 
 # Personal data is masked unless the subject may read it restricted.
 masks contains f if {
-	some f in input.fields
 	not reads_restricted
+	some f in input.fields
 }
 
-# ... and mask more.
+# A tenant's own rego may mask more.
 masks contains f if some f in data.yamen.tenant[_].masks
 
-reads_restricted if {
-	ns := split(input.action, ":")[0]
-	some g in {"*", concat("", [ns, ":*"]), concat("", [ns, ":read_restricted"])}
-	held[g]
-}
+reads_restricted if input.subject.permissions["*"]
+
+reads_restricted if input.subject.permissions[action_wildcard]
+
+reads_restricted if input.subject.permissions[concat("", [action_namespace, ":read_restricted"])]
 
 # The one answer a request gets. An allowed action has no reasons against it
-# (allow needs an empty deny and a grant); a refused one sees no rows.
+# (allow needs an empty deny and a grant); a refused one sees no rows. Sets
+# come back unsorted: the caller sorts them.
 decision := {
 	"allow": true,
 	"scope": scope,
-	"masks": sort(masks),
+	"masks": masks,
 	"reasons": [],
 } if {
 	allow
 } else := {
 	"allow": false,
-	"scope": {"all": false, "orgs": [], "subtrees": [], "self": ""},
+	"scope": {"kinds": set()},
 	"masks": [],
-	"reasons": sort(reasons),
+	"reasons": reasons,
 }

@@ -11,9 +11,10 @@
 // as a safety net. A rating of 不满意 or 非常不满意 opens a rectification for
 // the handling department, due in working days, and notifies its managers
 // through the messages module. Every rating, follow-up, rectification and
-// second rating is uploaded to the province (ratings:upload), retried with
-// backoff until the province acknowledges it; ratings:reconcile lists and
-// re-sends what it never acknowledged.
+// second rating is recorded for the province in its own transaction and
+// pushed in batches every few seconds (ratings:push), retried with backoff
+// until the province acknowledges it; ratings:reconcile lists and re-sends
+// what it never acknowledged.
 package ratings
 
 import (
@@ -72,6 +73,7 @@ type Module struct {
 	sender      *messages.Module
 	ownSender   bool
 	uploadRetry time.Duration
+	pushEvery   time.Duration
 
 	calOnce sync.Once
 	cal     *calendar.Calendar
@@ -95,6 +97,12 @@ func WithUploadRetry(d time.Duration) Option {
 	}
 }
 
+// WithPushEvery sets how often the events due for the province are pushed
+// (5 s by default; at least a second, the schedule's resolution).
+func WithPushEvery(d time.Duration) Option {
+	return func(r *Module) { r.pushEvery = max(d.Round(time.Second), time.Second) }
+}
+
 // WithCalendar sets the working-day calendar (the jurisdiction's, by default).
 func WithCalendar(c *calendar.Calendar) Option {
 	return func(r *Module) { r.calOnce.Do(func() { r.cal = c }) }
@@ -102,7 +110,7 @@ func WithCalendar(c *calendar.Calendar) Option {
 
 // New returns the ratings module; it has no side effects.
 func New(opts ...Option) *Module {
-	m := &Module{uploadRetry: 30 * time.Second}
+	m := &Module{uploadRetry: 30 * time.Second, pushEvery: 5 * time.Second}
 	for _, o := range opts {
 		o(m)
 	}

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -57,71 +56,28 @@ type uploadPayload struct {
 	Event  string `json:"event"`
 }
 
-// queueUpload records an event for the province and schedules its upload.
+// queueUpload records an event for the province; the next push sends it.
 // An event recorded before (a retried task) is left as it is.
 func queueUpload(ctx context.Context, tx *tenants.Tx, c Case, event string, data map[string]any) error {
 	u := Upload{Tenant: tx.TenantID().String(), CaseNo: c.CaseNo, Event: event, ItemCode: c.ItemCode, ItemName: c.ItemName,
 		DepartmentCode: c.DepartmentCode, DepartmentName: c.DepartmentName, RegionCode: c.RegionCode, Channel: c.Channel, HandledAt: c.HandledAt, Data: data}
-	tag, err := tx.Exec(ctx, `INSERT INTO rating_uploads (tenant_id, case_no, event, payload) VALUES (current_tenant(), $1, $2::text::rating_upload_event, $3)
-		ON CONFLICT DO NOTHING`, c.CaseNo, event, u)
-	if err != nil {
-		return fmt.Errorf("ratings: upload %s %s: %w", c.CaseNo, event, err)
-	}
-	if tag.RowsAffected() == 0 {
-		return nil
-	}
-	if _, err := tenants.Enqueue(ctx, tx, tenants.Task{Type: TaskUpload, Payload: uploadPayload{CaseNo: c.CaseNo, Event: event},
-		DedupeKey: "upload:" + c.CaseNo + ":" + event + ":0", Queue: tenants.QueueLow}); err != nil {
+	if _, err := tx.Exec(ctx, `INSERT INTO rating_uploads (tenant_id, case_no, event, payload) VALUES (current_tenant(), $1, $2::text::rating_upload_event, $3)
+		ON CONFLICT DO NOTHING`, c.CaseNo, event, u); err != nil {
 		return fmt.Errorf("ratings: upload %s %s: %w", c.CaseNo, event, err)
 	}
 	return nil
 }
 
-// upload sends one event to the province. A failure is recorded on the
-// event and the upload scheduled again, each wait twice the one before, up
-// to an hour, for as long as it takes: the task itself never fails, so
-// nothing ends in the archive while the province is away.
-func (m *Module) upload(ctx context.Context, tx *tenants.Tx, p uploadPayload) error {
-	var (
-		raw      []byte
-		attempts int
-		acked    bool
-	)
-	err := tx.QueryRow(ctx, `SELECT payload, attempts, acknowledged_at IS NOT NULL FROM rating_uploads WHERE case_no = $1 AND event = $2::text::rating_upload_event FOR UPDATE`,
-		p.CaseNo, p.Event).Scan(&raw, &attempts, &acked)
-	if isNoRows(err) || (err == nil && acked) {
-		return nil
-	}
+// uploadNow makes one event due at once. It handles ratings:upload tasks,
+// one per event, which this module queued before pushes were batched and
+// which an outbox may still hold.
+func uploadNow(ctx context.Context, tx *tenants.Tx, p uploadPayload) error {
+	_, err := tx.Exec(ctx, `UPDATE rating_uploads SET due_at = now() WHERE case_no = $1 AND event = $2::text::rating_upload_event AND acknowledged_at IS NULL`,
+		p.CaseNo, p.Event)
 	if err != nil {
 		return fmt.Errorf("ratings: upload %s %s: %w", p.CaseNo, p.Event, err)
 	}
-	s, err := LoadSettings(ctx, tx)
-	if err != nil {
-		return err
-	}
-	if len(s.Province) == 0 {
-		// Not configured: the event waits; the reconciliation lists it and
-		// sends it once an endpoint is set.
-		_, err := tx.Exec(ctx, "UPDATE rating_uploads SET last_error = $3 WHERE case_no = $1 AND event = $2::text::rating_upload_event",
-			p.CaseNo, p.Event, "未配置省级接收地址 (no province endpoint configured)")
-		return err
-	}
-	key := tx.TenantID().String() + ":" + p.CaseNo + ":" + p.Event
-	sendErr := m.post(ctx, s.Province[0], key, raw)
-	attempts++
-	if sendErr == nil {
-		_, err := tx.Exec(ctx, `UPDATE rating_uploads SET attempts = $3, last_error = '', last_attempt_at = now(), acknowledged_at = now()
-			WHERE case_no = $1 AND event = $2::text::rating_upload_event`, p.CaseNo, p.Event, attempts)
-		return err
-	}
-	if _, err := tx.Exec(ctx, `UPDATE rating_uploads SET attempts = $3, last_error = $4, last_attempt_at = now() WHERE case_no = $1 AND event = $2::text::rating_upload_event`,
-		p.CaseNo, p.Event, attempts, truncate(sendErr.Error(), 500)); err != nil {
-		return err
-	}
-	wait := min(m.uploadRetry<<min(attempts-1, 20), time.Hour)
-	_, err = tenants.Enqueue(ctx, tx, tenants.Task{Type: TaskUpload, Payload: p, RunAt: time.Now().Add(wait),
-		DedupeKey: "upload:" + p.CaseNo + ":" + p.Event + ":" + strconv.Itoa(attempts), Queue: tenants.QueueLow})
-	return err
+	return nil
 }
 
 func (m *Module) post(ctx context.Context, s Province, key string, body []byte) error {
@@ -165,13 +121,23 @@ type PendingUpload struct {
 	Attempts      int        `json:"attempts"`
 	LastError     string     `json:"last_error"`
 	LastAttemptAt *time.Time `json:"last_attempt_at,omitempty"`
-	CreatedAt     time.Time  `json:"created_at"`
+	// DueAt is when the event is next tried.
+	DueAt     time.Time `json:"due_at"`
+	CreatedAt time.Time `json:"created_at"`
 }
+
+// notConfigured is the last error of an event never tried because the
+// tenant has no province endpoint.
+const notConfigured = "未配置省级接收地址 (no province endpoint configured)"
 
 // Unacknowledged lists what the province has not acknowledged, oldest first
 // (the reconciliation, 对账).
 func Unacknowledged(ctx context.Context, q tenants.Querier, limit int) ([]PendingUpload, error) {
-	rows, err := q.Query(ctx, `SELECT case_no, event::text, attempts, last_error, last_attempt_at, created_at FROM rating_uploads
+	s, err := LoadSettings(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := q.Query(ctx, `SELECT case_no, event::text, attempts, last_error, last_attempt_at, due_at, created_at FROM rating_uploads
 		WHERE acknowledged_at IS NULL ORDER BY created_at, case_no, event LIMIT $1`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("ratings: unacknowledged: %w", err)
@@ -179,31 +145,24 @@ func Unacknowledged(ctx context.Context, q tenants.Querier, limit int) ([]Pendin
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (PendingUpload, error) {
 		var u PendingUpload
 		var attempts int32
-		err := r.Scan(&u.CaseNo, &u.Event, &attempts, &u.LastError, &u.LastAttemptAt, &u.CreatedAt)
+		err := r.Scan(&u.CaseNo, &u.Event, &attempts, &u.LastError, &u.LastAttemptAt, &u.DueAt, &u.CreatedAt)
 		u.Attempts = int(attempts)
+		if u.LastError == "" && len(s.Province) == 0 {
+			u.LastError = notConfigured
+		}
 		return u, err
 	})
 }
 
-// Reconcile sends again every unacknowledged event whose last attempt is
-// older than an hour (or that was never attempted, when no endpoint was
-// configured), and says how many. The daily schedule runs it.
+// Reconcile makes due again every unacknowledged event whose last attempt
+// is older than an hour (or that was never attempted, when no endpoint was
+// configured), for the next push, and says how many. The daily schedule
+// runs it.
 func (m *Module) Reconcile(ctx context.Context, tx *tenants.Tx, now time.Time) (int, error) {
-	rows, err := tx.Query(ctx, `SELECT case_no, event::text FROM rating_uploads
-		WHERE acknowledged_at IS NULL AND coalesce(last_attempt_at, created_at) < $1::timestamptz - interval '1 hour' LIMIT 10000`, now)
+	tag, err := tx.Exec(ctx, `UPDATE rating_uploads SET due_at = $1
+		WHERE acknowledged_at IS NULL AND due_at > $1 AND coalesce(last_attempt_at, created_at) < $1::timestamptz - interval '1 hour'`, now)
 	if err != nil {
 		return 0, fmt.Errorf("ratings: reconcile: %w", err)
 	}
-	due, err := pgx.CollectRows(rows, pgx.RowToStructByPos[uploadPayload])
-	if err != nil {
-		return 0, fmt.Errorf("ratings: reconcile: %w", err)
-	}
-	day := now.UTC().Format("20060102")
-	for _, p := range due {
-		if _, err := tenants.Enqueue(ctx, tx, tenants.Task{Type: TaskUpload, Payload: p,
-			DedupeKey: "upload:" + p.CaseNo + ":" + p.Event + ":reconcile:" + day, Queue: tenants.QueueLow}); err != nil {
-			return 0, err
-		}
-	}
-	return len(due), nil
+	return int(tag.RowsAffected()), nil
 }

@@ -45,6 +45,7 @@ const (
 	TaskDefault   = "ratings:default"
 	TaskSweep     = "ratings:sweep"
 	TaskUpload    = "ratings:upload"
+	TaskPush      = "ratings:push"
 	TaskReconcile = "ratings:reconcile"
 )
 
@@ -247,9 +248,9 @@ func ratingEvent(c Case) map[string]any {
 
 // rateAtOnceSQL rates case $1 when it is unrated, the rater's ($9 its
 // token, $10 its citizen) and every tag is one of the level's, and in the
-// same statement records the upload to the province, schedules it and,
-// for a rating dated in a day already rolled up, counts it in the rollup:
-// one round trip. Its upload is what queueUpload and ratingEvent make.
+// same statement records the upload to the province (the next push sends
+// it) and, for a rating dated in a day already rolled up, counts it in the
+// rollup: one round trip. Its upload is what queueUpload and ratingEvent make.
 var rateAtOnceSQL = func() string {
 	var rolls string
 	for i, t := range rollupTables {
@@ -273,11 +274,6 @@ var rateAtOnceSQL = func() string {
 		FROM upd
 		ON CONFLICT DO NOTHING
 		RETURNING case_no),
-	task AS (
-		INSERT INTO outbox (tenant_id, id, task_type, payload, run_at, dedupe_key, queue)
-		SELECT current_tenant(), $12, '` + TaskUpload + `', jsonb_build_object('case_no', case_no, 'event', 'rating'), now(), 'upload:' || case_no || ':rating:0', '` + tenants.QueueLow + `'
-		FROM up
-		ON CONFLICT (tenant_id, task_type, dedupe_key) DO NOTHING),
 	s AS (SELECT through, tz FROM rating_rollup_state)` + rolls + `
 	SELECT ` + caseColumns + ` FROM upd`
 }()
@@ -293,12 +289,8 @@ func rateAtOnce(ctx context.Context, tx *tenants.Tx, caseNo string, in RateInput
 	if who.Token == "" && who.Citizen != uuid.Nil {
 		citizen = &who.Citizen
 	}
-	task, err := uuid.NewV7()
-	if err != nil {
-		return Case{}, false, fmt.Errorf("ratings: rate %s: %w", caseNo, err)
-	}
 	c, err := scanCase(tx.QueryRow(ctx, rateAtOnceSQL, caseNo, in.Level, tags, in.Comment, in.Channel, in.Anonymous, who.Subject, now,
-		who.Token, citizen, LevelNames[in.Level], task))
+		who.Token, citizen, LevelNames[in.Level]))
 	if isNoRows(err) {
 		return Case{}, false, nil
 	}

@@ -1,0 +1,163 @@
+package ratings_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"yamen/modules/ratings"
+	"yamen/tenants"
+	"yamen/tenants/tenanttest"
+)
+
+// province is a loopback provincial 好差评 system that is down until told
+// otherwise and counts what it accepts by idempotency key.
+type province struct {
+	*httptest.Server
+	down     atomic.Bool
+	posts    atomic.Int64
+	mu       sync.Mutex
+	accepted map[string]int
+}
+
+func startProvince(t *testing.T) *province {
+	p := &province{accepted: map[string]int{}}
+	p.down.Store(true)
+	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.posts.Add(1)
+		if p.down.Load() {
+			http.Error(w, "维护中", http.StatusServiceUnavailable)
+			return
+		}
+		p.mu.Lock()
+		p.accepted[r.Header.Get(ratings.HeaderIdempotency)]++
+		p.mu.Unlock()
+	}))
+	t.Cleanup(p.Close)
+	return p
+}
+
+func (b *bundle) useProvince(t *testing.T, url string) {
+	t.Helper()
+	require.NoError(t, b.tx(t, func(tx *tenants.Tx) error {
+		_, err := tx.Exec(context.Background(), `UPDATE tenant_modules SET settings = jsonb_build_object('province', jsonb_build_array(jsonb_build_object('url', $1::text)))
+			WHERE module = 'ratings'`, url)
+		return err
+	}))
+}
+
+func (b *bundle) pushNow(t *testing.T, now time.Time) int {
+	t.Helper()
+	var n int
+	require.NoError(t, b.tx(t, func(tx *tenants.Tx) error {
+		var err error
+		n, err = b.m.Push(context.Background(), tx, now)
+		return err
+	}))
+	return n
+}
+
+func (b *bundle) unacknowledged(t *testing.T) []ratings.PendingUpload {
+	t.Helper()
+	var out []ratings.PendingUpload
+	require.NoError(t, b.tx(t, func(tx *tenants.Tx) error {
+		var err error
+		out, err = ratings.Unacknowledged(context.Background(), tx, 1000)
+		return err
+	}))
+	return out
+}
+
+// A push that meets a province that is down gives up after a few failures
+// rather than trying every event; the events tried wait out their backoff,
+// the rest stay due; once the province is back, everything arrives once.
+func TestPushGivesUpOnADownProvinceAndResumes(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	now := time.Now()
+	const n = 40
+	for i := range n {
+		no := fmt.Sprintf("U-%02d", i)
+		b.push(t, newCase(no, now.Add(-time.Hour)), now)
+		require.NoError(t, b.tx(t, func(tx *tenants.Tx) error {
+			_, err := b.m.Rate(context.Background(), tx, no, ratings.RateInput{Level: 4, Channel: "pc"}, ratings.Rater{Subject: "t"}, now)
+			return err
+		}))
+	}
+	pending := b.unacknowledged(t)
+	require.Len(t, pending, n)
+	require.Contains(t, pending[0].LastError, "未配置", "without an endpoint the listing says why nothing went")
+	require.Zero(t, b.pushNow(t, time.Now()), "nothing is claimed without an endpoint")
+
+	prov := startProvince(t)
+	b.useProvince(t, prov.URL)
+	now = time.Now()
+	require.Equal(t, n, b.pushNow(t, now))
+	tried := prov.posts.Load()
+	require.Less(t, tried, int64(n), "the run gave up before trying everything")
+	pending = b.unacknowledged(t)
+	require.Len(t, pending, n)
+	var backedOff, stillDue int
+	for _, u := range pending {
+		switch u.Attempts {
+		case 1:
+			backedOff++
+			require.Contains(t, u.LastError, "503")
+			require.True(t, u.DueAt.After(now), "a failed upload waits before it is tried again")
+		case 0:
+			stillDue++
+			require.False(t, u.DueAt.After(now))
+		}
+	}
+	require.Equal(t, int(tried), backedOff)
+	require.Equal(t, n-int(tried), stillDue)
+
+	prov.down.Store(false)
+	later := now.Add(2 * time.Hour)
+	require.Equal(t, n, b.pushNow(t, later))
+	require.Empty(t, b.unacknowledged(t))
+	require.Zero(t, b.pushNow(t, later.Add(time.Hour)), "nothing is sent twice")
+	prov.mu.Lock()
+	defer prov.mu.Unlock()
+	require.Len(t, prov.accepted, n)
+	for k, c := range prov.accepted {
+		require.Equal(t, 1, c, k)
+	}
+}
+
+// A full batch that all went through queues the next push at once rather
+// than leaving the rest for the schedule.
+func TestPushContinuesAfterAFullBatch(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	now := time.Now()
+	prov := startProvince(t)
+	prov.down.Store(false)
+	b.useProvince(t, prov.URL)
+	require.NoError(t, b.tx(t, func(tx *tenants.Tx) error {
+		ctx := context.Background()
+		if _, err := tx.Exec(ctx, `INSERT INTO rating_cases (tenant_id, case_no, source, item_name, department_name, region_code, channel, rate_token, handled_at)
+			SELECT current_tenant(), 'F-' || i, 'push', '事项', '部门', $1, 'window', 't', now() FROM generate_series(1, 501) AS i`, tenanttest.DistrictCode); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO rating_uploads (tenant_id, case_no, event, payload)
+			SELECT current_tenant(), 'F-' || i, 'rating', '{}' FROM generate_series(1, 501) AS i`)
+		return err
+	}))
+	now = time.Now()
+	require.Equal(t, 500, b.pushNow(t, now))
+	var next int
+	require.NoError(t, b.tx(t, func(tx *tenants.Tx) error {
+		return tx.QueryRow(context.Background(), "SELECT count(*) FROM outbox WHERE task_type = $1", ratings.TaskPush).Scan(&next)
+	}))
+	require.Equal(t, 1, next, "the next push is queued")
+	require.Equal(t, 1, b.pushNow(t, now))
+	require.Empty(t, b.unacknowledged(t))
+}

@@ -341,18 +341,13 @@ func (a *access) tenantPolicy(ctx context.Context, t tenants.Tenant, s tenants.S
 	return tp, nil
 }
 
-type decisionCtxKey struct{}
-
 func withDecision(ctx context.Context, d policy.Decision) context.Context {
-	return context.WithValue(ctx, decisionCtxKey{}, d)
+	return modules.WithDecision(ctx, d)
 }
 
 // decisionFrom returns the policy decision of the request's operation; list
 // operations take their data scope from it.
-func decisionFrom(ctx context.Context) policy.Decision {
-	d, _ := ctx.Value(decisionCtxKey{}).(policy.Decision)
-	return d
-}
+func decisionFrom(ctx context.Context) policy.Decision { return modules.DecisionFrom(ctx) }
 
 func unknownTenant(slug string) error {
 	return problem.NotFound(fmt.Sprintf("租户 %q 不存在 (no such tenant)", slug))

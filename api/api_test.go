@@ -36,19 +36,19 @@ func (probe) Module() modules.Info {
 }
 
 func (probe) Routes(r *modules.Router) {
-	modules.Register(r, "probe:read", huma.Operation{OperationID: "probe-ping", Method: http.MethodGet, Path: "/ping"},
+	modules.Register(r, "probe:read", modules.TenantWide("探针没有数据 (a probe has no rows)", huma.Operation{OperationID: "probe-ping", Method: http.MethodGet, Path: "/ping"}),
 		func(ctx context.Context, _ *struct {
 			Tenant string `path:"tenant"`
 		}) (*api.Body[string], error) {
 			return &api.Body[string]{Body: "pong"}, nil
 		})
-	modules.Register(r, "probe:read", huma.Operation{OperationID: "probe-fail", Method: http.MethodGet, Path: "/fail"},
+	modules.Register(r, "probe:read", modules.TenantWide("探针没有数据 (a probe has no rows)", huma.Operation{OperationID: "probe-fail", Method: http.MethodGet, Path: "/fail"}),
 		func(ctx context.Context, _ *struct {
 			Tenant string `path:"tenant"`
 		}) (*api.Body[string], error) {
 			return nil, errors.New("connect failed: " + secretText)
 		})
-	modules.Register(r, "probe:read", huma.Operation{OperationID: "probe-panic", Method: http.MethodGet, Path: "/panic"},
+	modules.Register(r, "probe:read", modules.TenantWide("探针没有数据 (a probe has no rows)", huma.Operation{OperationID: "probe-panic", Method: http.MethodGet, Path: "/panic"}),
 		func(ctx context.Context, _ *struct {
 			Tenant string `path:"tenant"`
 		}) (*api.Body[string], error) {
@@ -618,3 +618,62 @@ func (undeclared) Routes(r *modules.Router) {
 }
 
 func humaOf(s *api.Server) huma.API { return s.API() }
+
+// Seed 003 数据权限: every tenant read of the built-in modules says in the
+// document how its rows follow the reader's data scope, and the members'
+// reads follow it. A read that says nothing does not start: Register
+// refuses it, and CheckRows catches one added around Register.
+func TestEveryTenantReadDeclaresItsDataScope(t *testing.T) {
+	t.Parallel()
+	reg, err := builtin.Registry()
+	require.NoError(t, err)
+	srv, err := api.New(api.Config{Registry: reg})
+	require.NoError(t, err)
+	doc := humaOf(srv).OpenAPI()
+	reads := 0
+	for path, item := range doc.Paths {
+		op := item.Get
+		if op == nil || op.Metadata[modules.MetaScope] != modules.ScopeTenant {
+			continue
+		}
+		reads++
+		declared, _ := op.Extensions["x-yamen-data-scope"].(string)
+		require.NotEmpty(t, declared, "GET %s", path)
+		if strings.HasPrefix(path, "/v1/t/{tenant}/members") {
+			require.Equal(t, modules.Rows{Columns: tenants.MemberColumns}, op.Metadata[modules.MetaRows], "GET %s follows the data scope", path)
+		}
+	}
+	require.Greater(t, reads, 40, "the walk saw the tenant reads")
+
+	bad, err := modules.NewRegistry(unscoped{})
+	require.NoError(t, err)
+	require.PanicsWithValue(t, "tenant read GET /v1/t/{tenant}/unscoped/rows does not declare how its rows follow the data scope (modules.InScope or modules.TenantWide)",
+		func() { _, _ = api.New(api.Config{Registry: bad}) })
+	bad, err = modules.NewRegistry(unscoped{raw: true})
+	require.NoError(t, err)
+	_, err = api.New(api.Config{Registry: bad})
+	require.ErrorContains(t, err, "GET /v1/t/{tenant}/unscoped/raw does not declare how its rows follow the data scope")
+}
+
+// unscoped registers a tenant read that does not say how its rows follow
+// the data scope: through Register, or around it (raw).
+type unscoped struct{ raw bool }
+
+func (unscoped) Module() modules.Info {
+	return modules.Info{ID: "unscoped", Title: modules.Text{ZH: "未声明数据范围", EN: "Unscoped"},
+		Permissions: []modules.Permission{{Name: "unscoped:read", Title: modules.Text{ZH: "读取", EN: "Read"}}}}
+}
+
+func (u unscoped) Routes(r *modules.Router) {
+	handler := func(ctx context.Context, _ *struct {
+		Tenant string `path:"tenant"`
+	}) (*api.Body[[]string], error) {
+		return &api.Body[[]string]{Body: []string{}}, nil
+	}
+	if u.raw {
+		huma.Register(r.API(), huma.Operation{OperationID: "unscoped-raw", Method: http.MethodGet, Path: "/v1/t/{tenant}/unscoped/raw",
+			Metadata: map[string]any{modules.MetaAction: "unscoped:read", modules.MetaScope: modules.ScopeTenant}}, handler)
+		return
+	}
+	modules.Register(r, "unscoped:read", huma.Operation{OperationID: "unscoped-rows", Method: http.MethodGet, Path: "/rows"}, handler)
+}

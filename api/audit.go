@@ -27,10 +27,10 @@ type listAuditInput struct {
 }
 
 func (s *Server) registerAudit(r *modules.Router) {
-	modules.Register(r, "audit:read", huma.Operation{
+	modules.Register(r, "audit:read", modules.TenantWide(rowsAudit, huma.Operation{
 		OperationID: "list-audit", Method: http.MethodGet, Path: "/audit", Summary: "审计日志 The audit log",
 		Description: "Newest first, filtered by action, subject and time; page with `before`. Every record is a link of the tenant's HMAC-SM3 chain; `yamen audit verify` checks it.",
-	}, func(ctx context.Context, in *listAuditInput) (*Body[[]tenants.AuditEntry], error) {
+	}), func(ctx context.Context, in *listAuditInput) (*Body[[]tenants.AuditEntry], error) {
 		f, err := tenants.AuditQuery{Action: in.Action, Subject: in.Subject, From: in.From, To: in.To, Before: in.Before, Limit: in.Limit}.Filter()
 		if err != nil {
 			return nil, err

@@ -38,11 +38,11 @@ type personInput struct {
 }
 
 func (dossier) Routes(r *modules.Router) {
-	modules.Register(r, "dossier:read", modules.Sensitive(huma.Operation{OperationID: "dossier-person", Method: http.MethodGet, Path: "/people/{person}"}),
+	modules.Register(r, "dossier:read", modules.Sensitive(modules.TenantWide("测试档案 (a test dossier)", huma.Operation{OperationID: "dossier-person", Method: http.MethodGet, Path: "/people/{person}"})),
 		func(ctx context.Context, in *personInput) (*api.Body[map[string]string], error) {
 			return &api.Body[map[string]string]{Body: map[string]string{"person": in.Person, "purpose": in.Purpose}}, nil
 		})
-	modules.Register(r, "dossier:read", huma.Operation{OperationID: "dossier-count", Method: http.MethodGet, Path: "/count"},
+	modules.Register(r, "dossier:read", modules.TenantWide("测试档案 (a test dossier)", huma.Operation{OperationID: "dossier-count", Method: http.MethodGet, Path: "/count"}),
 		func(ctx context.Context, _ *struct {
 			Tenant string `path:"tenant"`
 		}) (*api.Body[int], error) {

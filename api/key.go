@@ -34,9 +34,9 @@ type CreatedKey struct {
 }
 
 func (s *Server) registerKeys(r *modules.Router) {
-	modules.Register(r, "keys:manage", huma.Operation{
+	modules.Register(r, "keys:manage", modules.TenantWide(rowsConfiguration, huma.Operation{
 		OperationID: "list-keys", Method: http.MethodGet, Path: "/keys", Summary: "接口密钥 API keys",
-	}, func(ctx context.Context, _ *TenantPath) (*Body[[]tenants.KeyInfo], error) {
+	}), func(ctx context.Context, _ *TenantPath) (*Body[[]tenants.KeyInfo], error) {
 		return inTenantRead(s, ctx, func(tx tenants.Querier) ([]tenants.KeyInfo, error) {
 			ks, err := tenants.ListTenantKeys(ctx, tx)
 			return nonNil(ks), err

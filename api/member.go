@@ -89,11 +89,11 @@ func (s *Server) checkRoleGrant(ctx context.Context, roles []uuid.UUID) error {
 }
 
 func (s *Server) registerMembers(r *modules.Router) {
-	modules.Register(r, "members:read", huma.Operation{
+	modules.Register(r, "members:read", modules.InScope(tenants.MemberColumns, huma.Operation{
 		OperationID: "list-members", Method: http.MethodGet, Path: "/members", Summary: "人员列表 List staff",
-	}, func(ctx context.Context, in *listMembersInput) (*Body[[]tenants.Member], error) {
+	}), func(ctx context.Context, in *listMembersInput) (*Body[[]tenants.Member], error) {
 		return inTenantRead(s, ctx, func(tx tenants.Querier) ([]tenants.Member, error) {
-			ms, err := tenants.ListMembers(ctx, tx, decisionFrom(ctx).Scope, tenants.MemberFilter{OrgID: optionalUUID(in.Org), Subtree: in.Subtree, Query: in.Q, After: optionalUUID(in.After), Limit: in.Limit})
+			ms, err := tenants.ListMembers(ctx, tx, modules.DataScope(ctx), tenants.MemberFilter{OrgID: optionalUUID(in.Org), Subtree: in.Subtree, Query: in.Q, After: optionalUUID(in.After), Limit: in.Limit})
 			return nonNil(ms), err
 		})
 	})
@@ -108,11 +108,11 @@ func (s *Server) registerMembers(r *modules.Router) {
 			return tenants.CreateMember(ctx, tx, tenants.NewMember{OrgID: b.OrgID, Name: b.Name, Email: b.Email, Phone: b.Phone, BadgeNo: b.BadgeNo, SponsorID: b.SponsorID, RoleIDs: b.RoleIDs})
 		})
 	})
-	modules.Register(r, "members:read", huma.Operation{
+	modules.Register(r, "members:read", modules.InScope(tenants.MemberColumns, huma.Operation{
 		OperationID: "get-member", Method: http.MethodGet, Path: "/members/{member}", Summary: "查看人员 Get a staff member",
-	}, func(ctx context.Context, in *MemberPath) (*Body[tenants.Member], error) {
+	}), func(ctx context.Context, in *MemberPath) (*Body[tenants.Member], error) {
 		return inTenantRead(s, ctx, func(tx tenants.Querier) (tenants.Member, error) {
-			return tenants.GetMemberWithin(ctx, tx, decisionFrom(ctx).Scope, in.Member)
+			return tenants.GetMemberWithin(ctx, tx, modules.DataScope(ctx), in.Member)
 		})
 	})
 	modules.Register(r, "members:write", huma.Operation{

@@ -50,10 +50,10 @@ type moveOrgInput struct {
 }
 
 func (s *Server) registerOrgs(r *modules.Router) {
-	modules.Register(r, "orgs:read", huma.Operation{
+	modules.Register(r, "orgs:read", modules.TenantWide(rowsOrgTree, huma.Operation{
 		OperationID: "list-orgs", Method: http.MethodGet, Path: "/orgs", Summary: "组织机构树 The org tree",
 		Description: "Orgs in tree order: each parent before its children.",
-	}, func(ctx context.Context, in *listOrgsInput) (*Body[[]tenants.Org], error) {
+	}), func(ctx context.Context, in *listOrgsInput) (*Body[[]tenants.Org], error) {
 		var root *uuid.UUID
 		if in.Root != "" {
 			id := uuid.MustParse(in.Root) // format:"uuid" has checked it
@@ -72,9 +72,9 @@ func (s *Server) registerOrgs(r *modules.Router) {
 			return tenants.CreateOrg(ctx, tx, tenants.NewOrg{ParentID: b.ParentID, Code: b.Code, Name: b.Name, Kind: b.Kind, RegionCode: b.RegionCode})
 		})
 	})
-	modules.Register(r, "orgs:read", huma.Operation{
+	modules.Register(r, "orgs:read", modules.TenantWide(rowsOrgTree, huma.Operation{
 		OperationID: "get-org", Method: http.MethodGet, Path: "/orgs/{org}", Summary: "查看组织 Get an org",
-	}, func(ctx context.Context, in *OrgPath) (*Body[tenants.Org], error) {
+	}), func(ctx context.Context, in *OrgPath) (*Body[tenants.Org], error) {
 		return inTenantRead(s, ctx, func(tx tenants.Querier) (tenants.Org, error) { return tenants.GetOrg(ctx, tx, in.Org) })
 	})
 	modules.Register(r, "orgs:write", huma.Operation{

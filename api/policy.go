@@ -26,9 +26,9 @@ type policyVersionPath struct {
 }
 
 func (s *Server) registerPolicies(r *modules.Router) {
-	modules.Register(r, "policies:read", huma.Operation{
+	modules.Register(r, "policies:read", modules.TenantWide(rowsConfiguration, huma.Operation{
 		OperationID: "list-policies", Method: http.MethodGet, Path: "/policies", Summary: "租户策略版本 Versions of the tenant's policy",
-	}, func(ctx context.Context, _ *TenantPath) (*Body[[]tenants.PolicyVersion], error) {
+	}), func(ctx context.Context, _ *TenantPath) (*Body[[]tenants.PolicyVersion], error) {
 		return inTenantRead(s, ctx, func(q tenants.Querier) ([]tenants.PolicyVersion, error) {
 			vs, err := tenants.ListPolicies(ctx, q)
 			return nonNil(vs), err

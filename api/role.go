@@ -83,14 +83,14 @@ func (s *Server) checkPermissions(location string, names []string) error {
 }
 
 func (s *Server) registerRoles(r *modules.Router) {
-	modules.Register(r, "roles:read", huma.Operation{
+	modules.Register(r, "roles:read", modules.TenantWide(rowsConfiguration, huma.Operation{
 		OperationID: "list-permissions", Method: http.MethodGet, Path: "/permissions", Summary: "可授予的权限 Permissions roles can grant",
-	}, func(ctx context.Context, _ *TenantPath) (*Body[[]PermissionInfo], error) {
+	}), func(ctx context.Context, _ *TenantPath) (*Body[[]PermissionInfo], error) {
 		return &Body[[]PermissionInfo]{s.permissions()}, nil
 	})
-	modules.Register(r, "roles:read", huma.Operation{
+	modules.Register(r, "roles:read", modules.TenantWide(rowsConfiguration, huma.Operation{
 		OperationID: "list-roles", Method: http.MethodGet, Path: "/roles", Summary: "角色列表 List roles",
-	}, func(ctx context.Context, _ *TenantPath) (*Body[[]tenants.Role], error) {
+	}), func(ctx context.Context, _ *TenantPath) (*Body[[]tenants.Role], error) {
 		return inTenantRead(s, ctx, func(tx tenants.Querier) ([]tenants.Role, error) {
 			rs, err := tenants.ListRoles(ctx, tx)
 			return nonNil(rs), err
@@ -103,9 +103,9 @@ func (s *Server) registerRoles(r *modules.Router) {
 		b := in.Body
 		return bodyOf(s.CreateRole(ctx, tenants.NewRole{Name: b.Name, Description: b.Description, Permissions: b.Permissions, DataScope: b.DataScope, ScopeOrgIDs: b.ScopeOrgIDs}))
 	})
-	modules.Register(r, "roles:read", huma.Operation{
+	modules.Register(r, "roles:read", modules.TenantWide(rowsConfiguration, huma.Operation{
 		OperationID: "get-role", Method: http.MethodGet, Path: "/roles/{role}", Summary: "查看角色 Get a role",
-	}, func(ctx context.Context, in *RolePath) (*Body[tenants.Role], error) {
+	}), func(ctx context.Context, in *RolePath) (*Body[tenants.Role], error) {
 		return inTenantRead(s, ctx, func(tx tenants.Querier) (tenants.Role, error) { return tenants.GetRole(ctx, tx, in.Role) })
 	})
 	modules.Register(r, "roles:write", huma.Operation{

@@ -131,6 +131,9 @@ func New(cfg Config) (*Server, error) {
 	if err := modules.CheckActions(hapi); err != nil {
 		return nil, fmt.Errorf("api: %w", err)
 	}
+	if err := modules.CheckRows(hapi); err != nil {
+		return nil, fmt.Errorf("api: %w", err)
+	}
 	s.handler = outermost(cfg.Logger, cfg.MaxBodyBytes, problemForUnmatched(mux))
 	return s, nil
 }

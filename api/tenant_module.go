@@ -88,10 +88,10 @@ func (s *Server) refuseIfNeeded(module string, states map[string]tenants.ModuleS
 }
 
 func (s *Server) registerTenantModules(r *modules.Router) {
-	modules.Register(r, "modules:read", huma.Operation{
+	modules.Register(r, "modules:read", modules.TenantWide(rowsConfiguration, huma.Operation{
 		OperationID: "list-modules", Method: http.MethodGet, Path: "/modules", Summary: "模块列表 List modules",
 		Description: "Every module of the platform with whether this tenant is entitled to it and has it enabled.",
-	}, func(ctx context.Context, _ *TenantPath) (*ModuleStatesBody, error) {
+	}), func(ctx context.Context, _ *TenantPath) (*ModuleStatesBody, error) {
 		t, subject := requestParties(ctx)
 		return s.moduleStates(ctx, t, subject)
 	})
@@ -108,9 +108,9 @@ func (s *Server) registerTenantModules(r *modules.Router) {
 		})
 	}
 
-	modules.Register(r, "modules:read", huma.Operation{
+	modules.Register(r, "modules:read", modules.TenantWide(rowsConfiguration, huma.Operation{
 		OperationID: "get-module-settings", Method: http.MethodGet, Path: "/modules/{module}/settings", Summary: "模块设置 A module's settings",
-	}, func(ctx context.Context, in *ModulePath) (*SettingsBody, error) {
+	}), func(ctx context.Context, in *ModulePath) (*SettingsBody, error) {
 		t, subject := requestParties(ctx)
 		st, err := s.entitledState(ctx, t, subject, in.Module)
 		if err != nil {

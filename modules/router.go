@@ -116,6 +116,9 @@ func Register[I, O any](r *Router, action string, op huma.Operation, handler fun
 			panic(fmt.Sprintf("sensitive operation %s %s does not embed modules.PurposeParam in its input", op.Method, op.Path))
 		}
 	}
+	if msg := declaresRows(r.scope, &op); msg != "" {
+		panic(fmt.Sprintf("tenant read %s %s %s", op.Method, r.prefix+op.Path, msg))
+	}
 	op.Path = r.prefix + op.Path
 	if op.Metadata == nil {
 		op.Metadata = map[string]any{}

@@ -82,11 +82,15 @@ func GetMember(ctx context.Context, tx Querier, id uuid.UUID) (Member, error) {
 	return m, nil
 }
 
+// MemberColumns are what a member's row is scoped by: their org, and for
+// "self" the member.
+var MemberColumns = policy.Columns{Org: "org_id", Owner: "id"}
+
 // GetMemberWithin reads one member the way ListMembers would list it: a
 // member outside scope does not exist for the caller (404), so reading by id
 // shows no more than the list does.
 func GetMemberWithin(ctx context.Context, q Querier, scope policy.Scope, id uuid.UUID) (Member, error) {
-	where, args := scope.Where(policy.Columns{Org: "org_id", Owner: "id"}, 2)
+	where, args := scope.Where(MemberColumns, 2)
 	m, err := scanMember(q.QueryRow(ctx, "SELECT "+memberColumns+" FROM members WHERE id = $1 AND "+where, append([]any{id}, args...)...))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Member{}, problem.NotFound("人员不存在 (no such member)")
@@ -113,7 +117,7 @@ func ListMembers(ctx context.Context, tx Querier, scope policy.Scope, f MemberFi
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 100
 	}
-	where, args := scope.Where(policy.Columns{Org: "org_id", Owner: "id"}, 7)
+	where, args := scope.Where(MemberColumns, 7)
 	rows, err := tx.Query(ctx, "SELECT "+memberColumns+` FROM members
 		WHERE ($1::uuid IS NULL OR ($2 AND org_id IN (SELECT id FROM orgs WHERE path <@ (SELECT path FROM orgs WHERE id = $1)))
 		                        OR (NOT $2 AND org_id = $1))

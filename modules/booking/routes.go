@@ -248,21 +248,21 @@ func (m *Module) Routes(r *modules.Router) {
 			return m.Cancel(ctx, tx, cal, c.ID, in.Appointment, in.Body.Reason, m.now())
 		}))
 	})
-	modules.Register(r, ActionOwn, huma.Operation{
+	modules.Register(r, ActionOwn, modules.TenantWide(rowsOwn, huma.Operation{
 		OperationID: "get-appointment-pass", Method: http.MethodGet, Path: "/appointments/{appointment}/pass",
 		Summary:     "预约二维码 Check-in pass",
 		Description: "The signed token of the citizen's booked appointment, for its QR code; valid until the slot ends plus the no-show grace.",
-	}, func(ctx context.Context, in *appointmentPath) (*modules.Body[Pass], error) {
+	}), func(ctx context.Context, in *appointmentPath) (*modules.Body[Pass], error) {
 		c, err := citizenFrom(ctx)
 		if err != nil {
 			return nil, err
 		}
 		return wrap(read(ctx, m, func(q tenants.Querier) (Pass, error) { return m.PassFor(ctx, q, c.ID, in.Appointment) }))
 	})
-	modules.Register(r, ActionOwn, huma.Operation{
+	modules.Register(r, ActionOwn, modules.TenantWide(rowsOwn, huma.Operation{
 		OperationID: "get-booking-standing", Method: http.MethodGet, Path: "/standing", Summary: "我的预约资格 My booking standing",
 		Description: "Whether the citizen may book here and, if not, why and until when; their no-shows, bars and appeals.",
-	}, func(ctx context.Context, _ *standingInput) (*modules.Body[Standing], error) {
+	}), func(ctx context.Context, _ *standingInput) (*modules.Body[Standing], error) {
 		c, err := citizenFrom(ctx)
 		if err != nil {
 			return nil, err
@@ -281,10 +281,10 @@ func (m *Module) Routes(r *modules.Router) {
 	})
 
 	// staff
-	modules.Register(r, "booking:read", huma.Operation{
+	modules.Register(r, "booking:read", modules.TenantWide(rowsAppointments, huma.Operation{
 		OperationID: "list-appointments", Method: http.MethodGet, Path: "/appointments", Summary: "预约记录 Appointments",
 		Description: "Appointments by slot, with attendance (履约情况). Phone digits 4–7 are masked unless the caller holds booking:read_restricted.",
-	}, func(ctx context.Context, in *listInput) (*modules.Body[[]Appointment], error) {
+	}), func(ctx context.Context, in *listInput) (*modules.Body[[]Appointment], error) {
 		return wrap(read(ctx, m, func(q tenants.Querier) ([]Appointment, error) {
 			full, err := unmasked(ctx, q)
 			if err != nil {
@@ -293,19 +293,19 @@ func (m *Module) Routes(r *modules.Router) {
 			return ListAppointments(ctx, q, in.AppointmentFilter, full)
 		}))
 	})
-	modules.Register(r, "booking:read", huma.Operation{
+	modules.Register(r, "booking:read", modules.TenantWide(rowsDiscipline, huma.Operation{
 		OperationID: "get-citizen-booking-standing", Method: http.MethodGet, Path: "/citizens/{citizen}/standing", Summary: "居民预约资格 A citizen's standing",
-	}, func(ctx context.Context, in *citizenPath) (*modules.Body[Standing], error) {
+	}), func(ctx context.Context, in *citizenPath) (*modules.Body[Standing], error) {
 		return wrap(read(ctx, m, func(q tenants.Querier) (Standing, error) { return GetStanding(ctx, q, in.Citizen, m.now()) }))
 	})
-	modules.Register(r, "booking:read", huma.Operation{
+	modules.Register(r, "booking:read", modules.TenantWide(rowsRules, huma.Operation{
 		OperationID: "list-booking-rules", Method: http.MethodGet, Path: "/rules", Summary: "预约规则 Booking rules",
-	}, func(ctx context.Context, _ *modules.TenantPath) (*modules.Body[[]StoredRule], error) {
+	}), func(ctx context.Context, _ *modules.TenantPath) (*modules.Body[[]StoredRule], error) {
 		return wrap(read(ctx, m, func(q tenants.Querier) ([]StoredRule, error) { return ListRules(ctx, q) }))
 	})
-	modules.Register(r, "booking:read", huma.Operation{
+	modules.Register(r, "booking:read", modules.TenantWide(rowsRules, huma.Operation{
 		OperationID: "get-item-booking-rules", Method: http.MethodGet, Path: "/items/{item}/rules", Summary: "事项生效的预约规则 An item's rules in force",
-	}, func(ctx context.Context, in *itemPath) (*modules.Body[Rules], error) {
+	}), func(ctx context.Context, in *itemPath) (*modules.Body[Rules], error) {
 		return wrap(read(ctx, m, func(q tenants.Querier) (Rules, error) {
 			it, err := loadItem(ctx, q, in.Item)
 			if errors.Is(err, errNoItem) {
@@ -334,9 +334,9 @@ func (m *Module) Routes(r *modules.Router) {
 			return &modules.NoContent{}, nil
 		})
 	}
-	modules.Register(r, "booking:appeals", huma.Operation{
+	modules.Register(r, "booking:appeals", modules.TenantWide(rowsDiscipline, huma.Operation{
 		OperationID: "list-booking-appeals", Method: http.MethodGet, Path: "/appeals", Summary: "违约申诉 Appeals",
-	}, func(ctx context.Context, in *appealsInput) (*modules.Body[[]Appeal], error) {
+	}), func(ctx context.Context, in *appealsInput) (*modules.Body[[]Appeal], error) {
 		return wrap(read(ctx, m, func(q tenants.Querier) ([]Appeal, error) { return ListAppeals(ctx, q, in.AppealFilter) }))
 	})
 	modules.Register(r, "booking:appeals", huma.Operation{
@@ -345,9 +345,9 @@ func (m *Module) Routes(r *modules.Router) {
 	}, func(ctx context.Context, in *decideInput) (*modules.Body[Appeal], error) {
 		return wrap(inTx(ctx, m, func(tx *tenants.Tx) (Appeal, error) { return DecideAppeal(ctx, tx, in.Appeal, in.Body, m.now()) }))
 	})
-	modules.Register(r, "booking:blacklist", huma.Operation{
+	modules.Register(r, "booking:blacklist", modules.TenantWide(rowsDiscipline, huma.Operation{
 		OperationID: "list-booking-lists", Method: http.MethodGet, Path: "/lists", Summary: "黑白名单 Black and white lists",
-	}, func(ctx context.Context, _ *modules.TenantPath) (*modules.Body[[]ListEntry], error) {
+	}), func(ctx context.Context, _ *modules.TenantPath) (*modules.Body[[]ListEntry], error) {
 		return wrap(read(ctx, m, func(q tenants.Querier) ([]ListEntry, error) { return ListListEntries(ctx, q) }))
 	})
 	modules.Register(r, "booking:blacklist", huma.Operation{

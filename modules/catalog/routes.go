@@ -183,14 +183,14 @@ func (m *Module) publicRoutes(r *modules.Router) {
 }
 
 func (m *Module) hallRoutes(r *modules.Router) {
-	modules.Register(r, "catalog:read", huma.Operation{
+	modules.Register(r, "catalog:read", modules.TenantWide(rowsCatalogue, huma.Operation{
 		OperationID: "admin-list-catalog-halls", Method: http.MethodGet, Path: "/admin/halls", Summary: "办事网点（含停用） All halls",
-	}, func(ctx context.Context, in *hallsInput) (*modules.Body[[]Hall], error) {
+	}), func(ctx context.Context, in *hallsInput) (*modules.Body[[]Hall], error) {
 		return modules.Read(ctx, m.db, func(q tenants.Querier) ([]Hall, error) { return ListHalls(ctx, q, in.HallFilter) })
 	})
-	modules.Register(r, "catalog:read", huma.Operation{
+	modules.Register(r, "catalog:read", modules.TenantWide(rowsCatalogue, huma.Operation{
 		OperationID: "admin-get-catalog-hall", Method: http.MethodGet, Path: "/admin/halls/{hall}", Summary: "办事网点详情（含停用） A hall, active or not",
-	}, func(ctx context.Context, in *hallPath) (*modules.Body[HallDetail], error) {
+	}), func(ctx context.Context, in *hallPath) (*modules.Body[HallDetail], error) {
 		return modules.Read(ctx, m.db, func(q tenants.Querier) (HallDetail, error) { return GetHallDetail(ctx, q, in.Hall, false) })
 	})
 	modules.Register(r, "catalog:write", huma.Operation{
@@ -220,14 +220,14 @@ func (m *Module) hallRoutes(r *modules.Router) {
 }
 
 func (m *Module) departmentRoutes(r *modules.Router) {
-	modules.Register(r, "catalog:read", huma.Operation{
+	modules.Register(r, "catalog:read", modules.TenantWide(rowsCatalogue, huma.Operation{
 		OperationID: "list-catalog-departments", Method: http.MethodGet, Path: "/departments", Summary: "业务部门 Departments",
-	}, func(ctx context.Context, in *departmentsInput) (*modules.Body[[]Department], error) {
+	}), func(ctx context.Context, in *departmentsInput) (*modules.Body[[]Department], error) {
 		return modules.Read(ctx, m.db, func(q tenants.Querier) ([]Department, error) { return ListDepartments(ctx, q, in.DepartmentFilter) })
 	})
-	modules.Register(r, "catalog:read", huma.Operation{
+	modules.Register(r, "catalog:read", modules.TenantWide(rowsCatalogue, huma.Operation{
 		OperationID: "get-catalog-department", Method: http.MethodGet, Path: "/departments/{department}", Summary: "业务部门详情 A department",
-	}, func(ctx context.Context, in *departmentPath) (*modules.Body[Department], error) {
+	}), func(ctx context.Context, in *departmentPath) (*modules.Body[Department], error) {
 		return modules.Read(ctx, m.db, func(q tenants.Querier) (Department, error) { return GetDepartment(ctx, q, in.Department) })
 	})
 	modules.Register(r, "catalog:write", huma.Operation{
@@ -250,14 +250,14 @@ func (m *Module) departmentRoutes(r *modules.Router) {
 }
 
 func (m *Module) itemRoutes(r *modules.Router) {
-	modules.Register(r, "catalog:read", huma.Operation{
+	modules.Register(r, "catalog:read", modules.TenantWide(rowsCatalogue, huma.Operation{
 		OperationID: "admin-list-catalog-items", Method: http.MethodGet, Path: "/admin/items", Summary: "服务事项（含停用） All items",
-	}, func(ctx context.Context, in *itemsInput) (*modules.Body[ItemPage], error) {
+	}), func(ctx context.Context, in *itemsInput) (*modules.Body[ItemPage], error) {
 		return modules.Read(ctx, m.db, func(q tenants.Querier) (ItemPage, error) { return ListItems(ctx, q, in.ItemFilter) })
 	})
-	modules.Register(r, "catalog:read", huma.Operation{
+	modules.Register(r, "catalog:read", modules.TenantWide(rowsCatalogue, huma.Operation{
 		OperationID: "admin-get-catalog-item", Method: http.MethodGet, Path: "/admin/items/{item}", Summary: "服务事项详情（含停用） An item, active or not",
-	}, func(ctx context.Context, in *itemPath) (*modules.Body[ItemDetail], error) {
+	}), func(ctx context.Context, in *itemPath) (*modules.Body[ItemDetail], error) {
 		return modules.Read(ctx, m.db, func(q tenants.Querier) (ItemDetail, error) { return GetItemDetail(ctx, q, in.Item, false) })
 	})
 	modules.Register(r, "catalog:write", huma.Operation{
@@ -309,19 +309,19 @@ func (m *Module) itemRoutes(r *modules.Router) {
 }
 
 func (m *Module) windowRoutes(r *modules.Router) {
-	modules.Register(r, "catalog:read", huma.Operation{
+	modules.Register(r, "catalog:read", modules.TenantWide(rowsCatalogue, huma.Operation{
 		OperationID: "list-catalog-windows", Method: http.MethodGet, Path: "/windows", Summary: "办事窗口 Windows",
-	}, func(ctx context.Context, in *windowsInput) (*modules.Body[[]Window], error) {
+	}), func(ctx context.Context, in *windowsInput) (*modules.Body[[]Window], error) {
 		return modules.Read(ctx, m.db, func(q tenants.Querier) ([]Window, error) { return ListWindows(ctx, q, in.WindowFilter) })
 	})
-	modules.Register(r, "catalog:read", huma.Operation{
+	modules.Register(r, "catalog:read", modules.TenantWide(rowsCatalogue, huma.Operation{
 		OperationID: "get-catalog-window", Method: http.MethodGet, Path: "/windows/{window}", Summary: "办事窗口详情 A window",
-	}, func(ctx context.Context, in *windowPath) (*modules.Body[Window], error) {
+	}), func(ctx context.Context, in *windowPath) (*modules.Body[Window], error) {
 		return modules.Read(ctx, m.db, func(q tenants.Querier) (Window, error) { return GetWindow(ctx, q, in.Window) })
 	})
-	modules.Register(r, "catalog:read", huma.Operation{
+	modules.Register(r, "catalog:read", modules.TenantWide(rowsCatalogue, huma.Operation{
 		OperationID: "list-catalog-window-items", Method: http.MethodGet, Path: "/windows/{window}/items", Summary: "窗口办理的事项 A window's items",
-	}, func(ctx context.Context, in *windowPath) (*modules.Body[[]Item], error) {
+	}), func(ctx context.Context, in *windowPath) (*modules.Body[[]Item], error) {
 		return modules.Read(ctx, m.db, func(q tenants.Querier) ([]Item, error) {
 			if _, err := GetWindow(ctx, q, in.Window); err != nil {
 				return nil, err

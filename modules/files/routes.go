@@ -52,10 +52,10 @@ type uploadInput struct {
 // Routes implements modules.RouteProvider; the operations live under
 // /v1/t/{tenant}/files.
 func (m *Module) Routes(r *modules.Router) {
-	modules.Register(r, "files:read", huma.Operation{
+	modules.Register(r, "files:read", modules.TenantWide(rowsPurposes, huma.Operation{
 		OperationID: "list-file-purposes", Method: http.MethodGet, Path: "/purposes", Summary: "文件用途 File purposes",
 		Description: "What files can be uploaded for: the content types each purpose accepts, its largest size and how long deleted files are kept.",
-	}, func(ctx context.Context, _ *tenantPath) (*body[[]Purpose], error) {
+	}), func(ctx context.Context, _ *tenantPath) (*body[[]Purpose], error) {
 		return &body[[]Purpose]{m.Purposes()}, nil
 	})
 	modules.Register(r, "files:upload", huma.Operation{
@@ -111,9 +111,9 @@ func (m *Module) Routes(r *modules.Router) {
 		}
 		return &body[File]{f}, nil
 	})
-	modules.Register(r, "files:read", huma.Operation{
+	modules.Register(r, "files:read", modules.TenantWide(rowsFiles, huma.Operation{
 		OperationID: "get-file", Method: http.MethodGet, Path: "/{file}", Summary: "查看文件信息 Get a file's metadata",
-	}, func(ctx context.Context, in *filePath) (*body[File], error) {
+	}), func(ctx context.Context, in *filePath) (*body[File], error) {
 		tn, subject, err := parties(ctx)
 		if err != nil {
 			return nil, err
@@ -128,10 +128,10 @@ func (m *Module) Routes(r *modules.Router) {
 		}
 		return &body[File]{f}, nil
 	})
-	modules.Register(r, "files:read", huma.Operation{
+	modules.Register(r, "files:read", modules.TenantWide(rowsFiles, huma.Operation{
 		OperationID: "download-file", Method: http.MethodGet, Path: "/{file}/download", Summary: "下载文件 Download a file",
 		Description: "Returns a presigned GET URL that works for a few minutes; the file is served as an attachment with its sniffed type.",
-	}, func(ctx context.Context, in *filePath) (*body[Download], error) {
+	}), func(ctx context.Context, in *filePath) (*body[Download], error) {
 		d, err := m.DownloadURL(ctx, in.File)
 		if err != nil {
 			return nil, err

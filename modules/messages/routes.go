@@ -77,9 +77,9 @@ type statsInput struct {
 // Routes implements modules.RouteProvider; the operations live under
 // /v1/t/{tenant}/messages.
 func (m *Module) Routes(r *modules.Router) {
-	modules.Register(r, "messages:templates", huma.Operation{
+	modules.Register(r, "messages:templates", modules.TenantWide(rowsTemplates, huma.Operation{
 		OperationID: "list-message-templates", Method: http.MethodGet, Path: "/templates", Summary: "推送模板 Message templates",
-	}, func(ctx context.Context, _ *modules.TenantPath) (*modules.Body[[]Template], error) {
+	}), func(ctx context.Context, _ *modules.TenantPath) (*modules.Body[[]Template], error) {
 		return modules.Read(ctx, m.db, func(q tenants.Querier) ([]Template, error) { return ListTemplates(ctx, q) })
 	})
 	modules.Register(r, "messages:templates", huma.Operation{
@@ -89,9 +89,9 @@ func (m *Module) Routes(r *modules.Router) {
 	}, func(ctx context.Context, in *templateInput) (*modules.Body[Template], error) {
 		return modules.InTx(ctx, m.db, func(tx *tenants.Tx) (Template, error) { return CreateTemplate(ctx, tx, in.Body) })
 	})
-	modules.Register(r, "messages:templates", huma.Operation{
+	modules.Register(r, "messages:templates", modules.TenantWide(rowsTemplates, huma.Operation{
 		OperationID: "get-message-template", Method: http.MethodGet, Path: "/templates/{template}", Summary: "查看推送模板 Get a message template",
-	}, func(ctx context.Context, in *templatePath) (*modules.Body[Template], error) {
+	}), func(ctx context.Context, in *templatePath) (*modules.Body[Template], error) {
 		return modules.Read(ctx, m.db, func(q tenants.Querier) (Template, error) { return GetTemplate(ctx, q, in.Template) })
 	})
 	modules.Register(r, "messages:templates", huma.Operation{
@@ -119,27 +119,27 @@ func (m *Module) Routes(r *modules.Router) {
 	}, func(ctx context.Context, in *sendInput) (*modules.Body[Sent], error) {
 		return modules.InTx(ctx, m.db, func(tx *tenants.Tx) (Sent, error) { return m.SendIn(ctx, tx, in.Body, in.IdempotencyKey) })
 	})
-	modules.Register(r, "messages:read", huma.Operation{
+	modules.Register(r, "messages:read", modules.TenantWide(rowsDeliveries, huma.Operation{
 		OperationID: "list-message-deliveries", Method: http.MethodGet, Path: "/deliveries", Summary: "推送记录 Delivery records",
 		Description: "The newest deliveries first, searchable by the recipient's phone and name (any part), status, channel, message type and message.",
-	}, func(ctx context.Context, in *deliveriesInput) (*modules.Body[[]DeliveryRecord], error) {
+	}), func(ctx context.Context, in *deliveriesInput) (*modules.Body[[]DeliveryRecord], error) {
 		return modules.Read(ctx, m.db, func(q tenants.Querier) ([]DeliveryRecord, error) { return ListDeliveries(ctx, q, in.DeliveryFilter) })
 	})
-	modules.Register(r, "messages:read", huma.Operation{
+	modules.Register(r, "messages:read", modules.TenantWide(rowsDeliveries, huma.Operation{
 		OperationID: "get-message-delivery", Method: http.MethodGet, Path: "/deliveries/{delivery}", Summary: "查看推送记录 Get a delivery",
-	}, func(ctx context.Context, in *deliveryPath) (*modules.Body[DeliveryRecord], error) {
+	}), func(ctx context.Context, in *deliveryPath) (*modules.Body[DeliveryRecord], error) {
 		return modules.Read(ctx, m.db, func(q tenants.Querier) (DeliveryRecord, error) { return GetDelivery(ctx, q, in.Delivery) })
 	})
-	modules.Register(r, "messages:read", huma.Operation{
+	modules.Register(r, "messages:read", modules.TenantWide(rowsDeliveries, huma.Operation{
 		OperationID: "get-message-stats", Method: http.MethodGet, Path: "/stats", Summary: "推送统计 Message statistics",
 		Description: "Messages and deliveries by message type (the template code, or direct), and by sending org and type.",
-	}, func(ctx context.Context, in *statsInput) (*modules.Body[Stats], error) {
+	}), func(ctx context.Context, in *statsInput) (*modules.Body[Stats], error) {
 		return modules.Read(ctx, m.db, func(q tenants.Querier) (Stats, error) { return GetStats(ctx, q, in.StatsFilter) })
 	})
-	modules.Register(r, "messages:inbox", huma.Operation{
+	modules.Register(r, "messages:inbox", modules.TenantWide(rowsInbox, huma.Operation{
 		OperationID: "list-message-inbox", Method: http.MethodGet, Path: "/inbox", Summary: "我的站内信 My inbox",
 		Description: "The in-app messages delivered to the signed-in member, newest first; 403 for an integrator's key, which has no inbox.",
-	}, func(ctx context.Context, in *inboxInput) (*modules.Body[[]InboxItem], error) {
+	}), func(ctx context.Context, in *inboxInput) (*modules.Body[[]InboxItem], error) {
 		_, subject, err := modules.Parties(ctx)
 		if err != nil {
 			return nil, err
@@ -150,12 +150,12 @@ func (m *Module) Routes(r *modules.Router) {
 		}
 		return modules.Read(ctx, m.db, func(q tenants.Querier) ([]InboxItem, error) { return Inbox(ctx, q, member, in.InboxFilter) })
 	})
-	modules.Register(r, "messages:inbox", huma.Operation{
+	modules.Register(r, "messages:inbox", modules.TenantWide(rowsInbox, huma.Operation{
 		OperationID: "stream-message-inbox", Method: http.MethodGet, Path: "/inbox/stream", Summary: "站内信推送 My inbox, live",
 		Description: "Server-Sent Events (text/event-stream): one event `message` per in-app message delivered to the signed-in member " +
 			"(data: JSON with id, kind, text, created_at; the event id is the message's id), and a comment every 15 s. " +
 			"With Last-Event-ID, the messages delivered after that one are sent first. 403 for an integrator's key.",
-	}, m.stream)
+	}), m.stream)
 	modules.Register(r, "messages:inbox", huma.Operation{
 		OperationID: "read-message-inbox", Method: http.MethodPost, Path: "/inbox/{delivery}/read", Summary: "标记已读 Mark read",
 		Description: "Records that the signed-in member read the message (the read receipt of announcements); the first reading counts.",
@@ -177,14 +177,14 @@ func (m *Module) Routes(r *modules.Router) {
 	}, func(ctx context.Context, in *announceInput) (*modules.Body[Sent], error) {
 		return modules.InTx(ctx, m.db, func(tx *tenants.Tx) (Sent, error) { return m.Announce(ctx, tx, in.Body, in.IdempotencyKey) })
 	})
-	modules.Register(r, "messages:read", huma.Operation{
+	modules.Register(r, "messages:read", modules.TenantWide(rowsAnnouncements, huma.Operation{
 		OperationID: "list-announcements", Method: http.MethodGet, Path: "/announcements", Summary: "系统公告 Announcements",
-	}, func(ctx context.Context, in *listInput) (*modules.Body[[]Announcement], error) {
+	}), func(ctx context.Context, in *listInput) (*modules.Body[[]Announcement], error) {
 		return modules.Read(ctx, m.db, func(q tenants.Querier) ([]Announcement, error) { return ListAnnouncements(ctx, q, in.Limit) })
 	})
-	modules.Register(r, "messages:read", huma.Operation{
+	modules.Register(r, "messages:read", modules.TenantWide(rowsAnnouncements, huma.Operation{
 		OperationID: "get-announcement", Method: http.MethodGet, Path: "/announcements/{announcement}", Summary: "公告及阅读回执 An announcement and its read receipts",
-	}, func(ctx context.Context, in *announcementPath) (*modules.Body[Announcement], error) {
+	}), func(ctx context.Context, in *announcementPath) (*modules.Body[Announcement], error) {
 		return modules.Read(ctx, m.db, func(q tenants.Querier) (Announcement, error) { return GetAnnouncement(ctx, q, in.Announcement) })
 	})
 }

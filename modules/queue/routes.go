@@ -85,9 +85,9 @@ func (m *Module) Routes(r *modules.Router) {
 			return m.CheckInIn(ctx, tx, in.Body, time.Now())
 		})
 	})
-	modules.Register(r, "queue:read", huma.Operation{
+	modules.Register(r, "queue:read", modules.TenantWide(rowsTickets, huma.Operation{
 		OperationID: "get-queue-ticket", Method: http.MethodGet, Path: "/tickets/{ticket}", Summary: "查看号票 Get a ticket",
-	}, func(ctx context.Context, in *ticketPath) (*modules.Body[Ticket], error) {
+	}), func(ctx context.Context, in *ticketPath) (*modules.Body[Ticket], error) {
 		return modules.Read(ctx, m.db, func(q tenants.Querier) (Ticket, error) { return GetTicket(ctx, q, in.Ticket) })
 	})
 	modules.Register(r, "queue:call", huma.Operation{
@@ -133,15 +133,15 @@ func (m *Module) Routes(r *modules.Router) {
 	})
 
 	pub := r.Public()
-	modules.Register(pub, "public", huma.Operation{
+	modules.Register(pub, "public", modules.TenantWide(rowsTickets, huma.Operation{
 		OperationID: "get-queue-waiting", Method: http.MethodGet, Path: "/halls/{hall}/waiting", Summary: "等候人数 People waiting per item",
-	}, func(ctx context.Context, in *hallPath) (*modules.Body[[]Waiting], error) {
+	}), func(ctx context.Context, in *hallPath) (*modules.Body[[]Waiting], error) {
 		return modules.Read(ctx, m.db, func(q tenants.Querier) ([]Waiting, error) { return WaitingCounts(ctx, q, in.Hall) })
 	})
-	modules.Register(pub, "public", huma.Operation{
+	modules.Register(pub, "public", modules.TenantWide(rowsTickets, huma.Operation{
 		OperationID: "get-queue-ticket-position", Method: http.MethodGet, Path: "/tickets/{ticket}/position", Summary: "排队进度 Where my ticket stands",
 		Description: "For the ticket's holder: the secret printed in the ticket's QR code is needed, and a wrong one is answered as an unknown ticket.",
-	}, func(ctx context.Context, in *positionInput) (*modules.Body[Position], error) {
+	}), func(ctx context.Context, in *positionInput) (*modules.Body[Position], error) {
 		return modules.Read(ctx, m.db, func(q tenants.Querier) (Position, error) { return TicketPosition(ctx, q, in.Ticket, in.Secret) })
 	})
 	modules.Register(pub, "public", huma.Operation{

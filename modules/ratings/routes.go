@@ -175,15 +175,15 @@ func (m *Module) Routes(r *modules.Router) {
 			return m.ImportCases(ctx, tx, in.RawBody, time.Now())
 		})
 	})
-	modules.Register(r, "ratings:read", huma.Operation{
+	modules.Register(r, "ratings:read", modules.TenantWide(rowsCases, huma.Operation{
 		OperationID: "list-rating-cases", Method: http.MethodGet, Path: "/cases", Summary: "评价查询 Cases and their ratings",
 		Description: "By rating channel, level, time and case number (seed 004 评价查询), newest first. Citizens' phone numbers are masked.",
-	}, func(ctx context.Context, in *caseListInput) (*modules.Body[[]Case], error) {
+	}), func(ctx context.Context, in *caseListInput) (*modules.Body[[]Case], error) {
 		return modules.Read(ctx, m.db, func(q tenants.Querier) ([]Case, error) { return ListCases(ctx, q, in.CaseFilter) })
 	})
-	modules.Register(r, "ratings:read", huma.Operation{
+	modules.Register(r, "ratings:read", modules.TenantWide(rowsCases, huma.Operation{
 		OperationID: "get-rating-case", Method: http.MethodGet, Path: "/cases/{case}", Summary: "查看办件 Get a case",
-	}, func(ctx context.Context, in *casePath) (*modules.Body[Case], error) {
+	}), func(ctx context.Context, in *casePath) (*modules.Body[Case], error) {
 		return modules.Read(ctx, m.db, func(q tenants.Querier) (Case, error) {
 			c, err := GetCase(ctx, q, in.Case)
 			return c.masked(), err
@@ -225,16 +225,16 @@ func (m *Module) Routes(r *modules.Router) {
 			return m.RateSecond(ctx, tx, in.Case, in.Body, rater(s), time.Now())
 		})
 	})
-	modules.Register(r, "ratings:read", huma.Operation{
+	modules.Register(r, "ratings:read", modules.TenantWide(rowsCases, huma.Operation{
 		OperationID: "list-rating-rectifications", Method: http.MethodGet, Path: "/rectifications", Summary: "差评整改跟踪 Rectifications",
-	}, func(ctx context.Context, in *rectListInput) (*modules.Body[[]Rectification], error) {
+	}), func(ctx context.Context, in *rectListInput) (*modules.Body[[]Rectification], error) {
 		return modules.Read(ctx, m.db, func(q tenants.Querier) ([]Rectification, error) {
 			return ListRectifications(ctx, q, in.RectificationFilter, time.Now())
 		})
 	})
-	modules.Register(r, "ratings:read", huma.Operation{
+	modules.Register(r, "ratings:read", modules.TenantWide(rowsCases, huma.Operation{
 		OperationID: "get-rating-rectification", Method: http.MethodGet, Path: "/cases/{case}/rectification", Summary: "查看差评整改 Get a rectification",
-	}, func(ctx context.Context, in *casePath) (*modules.Body[Rectification], error) {
+	}), func(ctx context.Context, in *casePath) (*modules.Body[Rectification], error) {
 		return modules.Read(ctx, m.db, func(q tenants.Querier) (Rectification, error) { return GetRectification(ctx, q, in.Case) })
 	})
 	modules.Register(r, "ratings:rectify", huma.Operation{
@@ -253,9 +253,9 @@ func (m *Module) Routes(r *modules.Router) {
 			return m.DecideAppeal(ctx, tx, in.Case, in.Body, time.Now())
 		})
 	})
-	modules.Register(r, "ratings:read", huma.Operation{
+	modules.Register(r, "ratings:read", modules.TenantWide(rowsTags, huma.Operation{
 		OperationID: "list-rating-tags", Method: http.MethodGet, Path: "/tags", Summary: "评价标签 Rating tags",
-	}, func(ctx context.Context, _ *modules.TenantPath) (*modules.Body[[]Tag], error) {
+	}), func(ctx context.Context, _ *modules.TenantPath) (*modules.Body[[]Tag], error) {
 		return modules.Read(ctx, m.db, func(q tenants.Querier) ([]Tag, error) { return ListTags(ctx, q) })
 	})
 	modules.Register(r.Public(), "public", huma.Operation{
@@ -279,21 +279,21 @@ func (m *Module) Routes(r *modules.Router) {
 	}, func(ctx context.Context, in *tagInput) (*modules.Body[Tag], error) {
 		return modules.InTxAs(ctx, m.db, func(tx *tenants.Tx, _ tenants.Subject) (Tag, error) { return PutTag(ctx, tx, in.Code, in.Body) })
 	})
-	modules.Register(r, "ratings:read", huma.Operation{
+	modules.Register(r, "ratings:read", modules.TenantWide(rowsStats, huma.Operation{
 		OperationID: "get-rating-stats", Method: http.MethodGet, Path: "/stats", Summary: "好差评统计 Statistics",
 		Description: "Satisfaction rate, counts per level, bad-rating rectification rate and timeliness, share of defaults, by department, region (one level down from region=, to the community), channel, staff, day, week or month. Each row's drill says how to open it one level down. Upheld appeals are left out; exclude_defaults leaves the default ratings out.",
-	}, func(ctx context.Context, in *statsInput) (*modules.Body[Stats], error) {
+	}), func(ctx context.Context, in *statsInput) (*modules.Body[Stats], error) {
 		tz, err := m.location(ctx)
 		if err != nil {
 			return nil, err
 		}
 		return modules.Read(ctx, m.db, func(q tenants.Querier) (Stats, error) { return GetStats(ctx, q, in.StatsFilter, tz) })
 	})
-	modules.Register(r, "ratings:export", huma.Operation{
+	modules.Register(r, "ratings:export", modules.TenantWide(rowsStats, huma.Operation{
 		OperationID: "export-rating-stats", Method: http.MethodGet, Path: "/stats/export", Summary: "导出统计 Export statistics (.xlsx)",
 		Responses: map[string]*huma.Response{"200": {Description: "统计表 (the statistics as an .xlsx workbook)",
 			Content: map[string]*huma.MediaType{"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}},
-	}, func(ctx context.Context, in *statsInput) (*workbook, error) {
+	}), func(ctx context.Context, in *statsInput) (*workbook, error) {
 		tz, err := m.location(ctx)
 		if err != nil {
 			return nil, err
@@ -319,10 +319,10 @@ func (m *Module) Routes(r *modules.Router) {
 		}
 		return modules.Read(ctx, m.db, func(q tenants.Querier) (PublicSummary, error) { return GetPublicSummary(ctx, q, time.Now(), tz) })
 	})
-	modules.Register(r, "ratings:read", huma.Operation{
+	modules.Register(r, "ratings:read", modules.TenantWide(rowsUploads, huma.Operation{
 		OperationID: "list-unacknowledged-rating-uploads", Method: http.MethodGet, Path: "/province/unacknowledged", Summary: "对账：省级未确认 Reconciliation",
 		Description: "The events the provincial system has not acknowledged, oldest first, with their attempts and last error.",
-	}, func(ctx context.Context, in *limitInput) (*modules.Body[[]PendingUpload], error) {
+	}), func(ctx context.Context, in *limitInput) (*modules.Body[[]PendingUpload], error) {
 		return modules.Read(ctx, m.db, func(q tenants.Querier) ([]PendingUpload, error) { return Unacknowledged(ctx, q, in.Limit) })
 	})
 	modules.Register(r, "ratings:configure", huma.Operation{

@@ -45,14 +45,20 @@ const (
 // sensitive, and their input must embed PurposeParam; Register panics
 // otherwise.
 func Sensitive(op huma.Operation) huma.Operation {
+	return mark(op, MetaSensitive, true, "x-yamen-sensitive", true)
+}
+
+// mark sets op's metadata key to v and, for integrators reading the
+// document, its extension ext to doc.
+func mark(op huma.Operation, key string, v any, ext string, doc any) huma.Operation {
 	if op.Metadata == nil {
 		op.Metadata = map[string]any{}
 	}
-	op.Metadata[MetaSensitive] = true
+	op.Metadata[key] = v
 	if op.Extensions == nil {
 		op.Extensions = map[string]any{}
 	}
-	op.Extensions["x-yamen-sensitive"] = true
+	op.Extensions[ext] = doc
 	return op
 }
 

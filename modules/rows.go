@@ -39,17 +39,10 @@ func TenantWide(reason string, op huma.Operation) huma.Operation {
 	return withRows(op, Rows{Reason: reason}, "tenant-wide: "+reason)
 }
 
+// withRows marks op with its Rows; integrators read in the document
+// whether a read follows the data scope.
 func withRows(op huma.Operation, rows Rows, doc string) huma.Operation {
-	if op.Metadata == nil {
-		op.Metadata = map[string]any{}
-	}
-	op.Metadata[MetaRows] = rows
-	if op.Extensions == nil {
-		op.Extensions = map[string]any{}
-	}
-	// Integrators read in the document whether a read follows the data scope.
-	op.Extensions["x-yamen-data-scope"] = doc
-	return op
+	return mark(op, MetaRows, rows, "x-yamen-data-scope", doc)
 }
 
 // declaresRows says what is wrong with op's Rows, or "" when it is right

@@ -78,7 +78,7 @@ func BenchmarkPages(b *testing.B) {
 	}{}
 	for _, pg := range []string{"/", "/auth/registration", base, base + "/modules", base + "/modules/messages/settings", base + "/orgs", base + "/staff", base + "/roles", base + "/roles/new", base + "/policies", base + "/audit",
 		t + "/hall", hall, hall + "?q=%E8%AF%81", t + "/window", t + "/window/" + windows[0].ID.String(), t + "/board/" + halls[0].ID.String(),
-		t + "/ratings/public", t + "/ratings/rectifications", t + "/ratings/rectifications/B-1", t + "/ratings/dashboard", t + "/ratings/dashboard?region=" + district} {
+		t + "/ratings/public", t + "/ratings/rectifications", t + "/ratings/rectifications/B-1", t + "/ratings/dashboard", t + "/ratings/dashboard?region=" + district, t + "/ratings/province"} {
 		pages = append(pages, struct {
 			path string
 			c    *http.Client

@@ -160,6 +160,7 @@ func (p *Portal) routes() {
 	m.HandleFunc("POST /t/{tenant}/ratings/rectifications/{case}", p.staffForm("ratings:rectify", p.answerRectification))
 	m.HandleFunc("GET /t/{tenant}/ratings/dashboard", p.staff("ratings:read", p.ratingsDashboard))
 	m.HandleFunc("GET /t/{tenant}/ratings/export", p.staff("ratings:export", p.exportRatings))
+	m.HandleFunc("GET /t/{tenant}/ratings/province", p.staff("ratings:read", p.provinceUploads))
 	m.HandleFunc("GET /t/{tenant}/me/tickets", p.citizen("queue", queue.ActionTake, p.myTickets))
 	m.HandleFunc("POST /t/{tenant}/me/tickets", p.citizenForm("queue", queue.ActionTake, p.takeTicket))
 	m.HandleFunc("GET /t/{tenant}/me/tickets/{ticket}", p.citizen("queue", queue.ActionTake, p.showTicket))

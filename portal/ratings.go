@@ -23,6 +23,7 @@ func init() {
 		NavItem{Path: "/ratings/public", Title: modules.Text{ZH: "好差评公示", EN: "Ratings"}, Module: "ratings"},
 		NavItem{Path: "/ratings/rectifications", Title: modules.Text{ZH: "差评整改", EN: "Rectifications"}, Module: "ratings", Action: "ratings:read"},
 		NavItem{Path: "/ratings/dashboard", Title: modules.Text{ZH: "评价统计", EN: "Rating statistics"}, Module: "ratings", Action: "ratings:read"},
+		NavItem{Path: "/ratings/province", Title: modules.Text{ZH: "省级上报", EN: "Province uploads"}, Module: "ratings", Action: "ratings:read"},
 	)
 	for k, v := range ratingMessages {
 		messages[k] = v
@@ -99,6 +100,19 @@ var ratingMessages = map[string][2]string{
 	"rect.fed_back":                 {"已反馈", "Fed back"},
 	"rect.appealed":                 {"申诉中", "Appealed"},
 	"rect.closed":                   {"已办结", "Closed"},
+	"province.title":                {"省级上报对账", "Uploads to the province"},
+	"province.about":                {"评价、追加评价、整改与二次评价每隔几秒推送至省“好差评”系统；下表列出省级系统尚未确认接收的数据，失败的将按退避间隔自动重试。", "Ratings, follow-ups, rectifications and second ratings are pushed to the provincial system every few seconds; below is what it has not acknowledged yet. Failed uploads are retried with a growing wait."},
+	"province.unconfigured":         {"尚未配置省级接收地址，数据暂不上报。请在模块设置中填写。", "No provincial endpoint is configured: nothing is uploaded until one is set in the module settings."},
+	"province.none":                 {"所有数据均已被省级系统确认接收。", "The province has acknowledged everything."},
+	"province.case":                 {"办件编号", "Case"},
+	"province.event":                {"数据类型", "Event"},
+	"province.attempts":             {"已尝试次数", "Attempts"},
+	"province.error":                {"最近一次结果", "Last result"},
+	"province.next":                 {"下次推送", "Next try"},
+	"upload.rating":                 {"评价", "Rating"},
+	"upload.follow_up":              {"追加评价", "Follow-up"},
+	"upload.rectification":          {"差评整改", "Rectification"},
+	"upload.second_rating":          {"二次评价", "Second rating"},
 	"rects.title":                   {"差评整改", "Rectifications"},
 	"rects.none":                    {"没有差评整改。", "No rectification."},
 	"rects.deadline":                {"反馈期限", "Due"},

@@ -114,4 +114,12 @@ func TestCitizenCasePages(t *testing.T) {
 	require.Contains(t, p.body, "?region="+tenanttest.DistrictCode, "a region to drill down to")
 	p = get(t, sc, b.url+"/t/"+tn.Slug+"/ratings/dashboard?region="+tenanttest.DistrictCode)
 	require.Equal(t, http.StatusOK, p.status, p.body)
+
+	// Without a provincial endpoint, every rating waits, listed with why.
+	p = get(t, sc, b.url+"/t/"+tn.Slug+"/ratings/province")
+	require.Equal(t, http.StatusOK, p.status, p.body)
+	require.Contains(t, p.body, "尚未配置省级接收地址")
+	require.Contains(t, p.body, `<tr id="u-P-OTHER-rating">`)
+	require.Contains(t, p.body, "未配置省级接收地址 (no province endpoint configured)")
+	require.Equal(t, http.StatusForbidden, get(t, c, b.url+"/t/"+tn.Slug+"/ratings/province").status, "citizens do not see it")
 }

@@ -261,6 +261,9 @@ func TestBrowserCitizenBooksAndIsServed(t *testing.T) {
 	require.NoError(t, chromedp.Run(ctx, chromedp.Navigate(base+"/ratings/dashboard"), chromedp.WaitVisible(`#regions`, chromedp.ByQuery)))
 	require.Contains(t, text(t, ctx, "main"), "公安户政䶮")
 	check(t, ctx, "ratings-dashboard")
+	require.NoError(t, chromedp.Run(ctx, chromedp.Navigate(base+"/ratings/province"), chromedp.WaitVisible(`main h1`, chromedp.ByQuery)))
+	require.Contains(t, text(t, ctx, "main"), caseNo, "the rating waits for a provincial endpoint")
+	check(t, ctx, "ratings-province")
 
 	// The citizen sees the rectification and rates it; it is published.
 	signIn(phone, password)

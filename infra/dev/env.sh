@@ -95,6 +95,9 @@ if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
 		if [[ " $* " == *" chromium "* ]]; then
 			# The portal's browser tests (portal/browser_test.go) drive Debian's Chromium.
 			command -v chromium >/dev/null || want+=(chromium)
+			# Chinese-first pages need CJK glyphs: without them the screenshots
+			# in .dev/screenshots show boxes where the text should be.
+			dpkg -s fonts-noto-cjk >/dev/null 2>&1 || want+=(fonts-noto-cjk)
 		fi
 		if ((${#want[@]})); then apt_install "${want[@]}"; fi
 	}

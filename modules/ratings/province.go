@@ -9,10 +9,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"yamen/modules/messages"
 	"yamen/tenants"
 )
 
@@ -154,15 +156,63 @@ func Unacknowledged(ctx context.Context, q tenants.Querier, limit int) ([]Pendin
 	})
 }
 
-// Reconcile makes due again every unacknowledged event whose last attempt
-// is older than an hour (or that was never attempted, when no endpoint was
-// configured), for the next push, and says how many. The daily schedule
-// runs it.
+// Reconcile makes every unacknowledged event that is waiting out its retry
+// wait due at once, for the next push, and says how many: what staff ask
+// for when the province is back before the waits are over.
 func (m *Module) Reconcile(ctx context.Context, tx *tenants.Tx, now time.Time) (int, error) {
-	tag, err := tx.Exec(ctx, `UPDATE rating_uploads SET due_at = $1
-		WHERE acknowledged_at IS NULL AND due_at > $1 AND coalesce(last_attempt_at, created_at) < $1::timestamptz - interval '1 hour'`, now)
+	tag, err := tx.Exec(ctx, `UPDATE rating_uploads SET due_at = $1 WHERE acknowledged_at IS NULL AND due_at > $1`, now)
 	if err != nil {
 		return 0, fmt.Errorf("ratings: reconcile: %w", err)
 	}
 	return int(tag.RowsAffected()), nil
+}
+
+// ReconcileDaily is the daily reconciliation with the province (对账): it
+// makes everything unacknowledged due at once and, when some of it has
+// waited more than a day, tells the configured managers and the holders of
+// ratings:configure in-app how much, since when and where to look. It says
+// how many events have waited more than a day.
+func (m *Module) ReconcileDaily(ctx context.Context, tx *tenants.Tx, now time.Time) (int, error) {
+	if _, err := m.Reconcile(ctx, tx, now); err != nil {
+		return 0, err
+	}
+	var (
+		late   int
+		oldest *time.Time
+	)
+	if err := tx.QueryRow(ctx, `SELECT count(*), min(created_at) FROM rating_uploads
+		WHERE acknowledged_at IS NULL AND created_at < $1::timestamptz - interval '1 day'`, now).Scan(&late, &oldest); err != nil {
+		return 0, fmt.Errorf("ratings: reconcile: %w", err)
+	}
+	if late == 0 {
+		return 0, nil
+	}
+	s, err := LoadSettings(ctx, tx)
+	if err != nil {
+		return 0, err
+	}
+	to, err := configurersOf(ctx, tx, s.Managers)
+	if err != nil {
+		return 0, err
+	}
+	ms, err := messages.LoadSettings(ctx, tx)
+	if err != nil {
+		return 0, err
+	}
+	if len(to) == 0 || !slices.Contains(ms.Channels, messages.ChannelInApp) {
+		m.log.Warn("province reconciliation: events unacknowledged for over a day and nobody to tell in-app", "events", late)
+		return late, nil
+	}
+	cal, err := m.calendar(ctx)
+	if err != nil {
+		return 0, err
+	}
+	since := oldest.In(cal.Location()).Format("2006-01-02 15:04")
+	text := fmt.Sprintf("好差评对账：省级系统尚有%d条数据超过一天未确认接收，最早生成于%s，请在“省级上报”页查看原因。"+
+		"(Reconciliation: the province has not acknowledged %d events for over a day, the oldest from %s.)", late, since, late, since)
+	if _, err := m.sender.SendIn(ctx, tx, messages.Send{Text: text, Channels: []string{messages.ChannelInApp}, Recipients: messages.Recipients{Members: to}},
+		"ratings:reconcile:"+now.In(cal.Location()).Format("2006-01-02")); err != nil {
+		return 0, fmt.Errorf("ratings: reconcile: notify: %w", err)
+	}
+	return late, nil
 }

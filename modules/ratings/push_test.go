@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"yamen/modules/ratings"
@@ -119,11 +120,19 @@ func TestPushGivesUpOnADownProvinceAndResumes(t *testing.T) {
 	require.Equal(t, int(tried), backedOff)
 	require.Equal(t, n-int(tried), stillDue)
 
+	// The province is back before the waits are over: staff have it all
+	// sent again at once.
 	prov.down.Store(false)
-	later := now.Add(2 * time.Hour)
-	require.Equal(t, n, b.pushNow(t, later))
+	var queued int
+	require.NoError(t, b.tx(t, func(tx *tenants.Tx) error {
+		var err error
+		queued, err = b.m.Reconcile(context.Background(), tx, now)
+		return err
+	}))
+	require.Equal(t, backedOff, queued)
+	require.Equal(t, n, b.pushNow(t, now))
 	require.Empty(t, b.unacknowledged(t))
-	require.Zero(t, b.pushNow(t, later.Add(time.Hour)), "nothing is sent twice")
+	require.Zero(t, b.pushNow(t, now.Add(time.Hour)), "nothing is sent twice")
 	prov.mu.Lock()
 	defer prov.mu.Unlock()
 	require.Len(t, prov.accepted, n)
@@ -160,4 +169,53 @@ func TestPushContinuesAfterAFullBatch(t *testing.T) {
 	require.Equal(t, 1, next, "the next push is queued")
 	require.Equal(t, 1, b.pushNow(t, now))
 	require.Empty(t, b.unacknowledged(t))
+}
+
+// The daily reconciliation tells the holders of ratings:configure and the
+// configured managers what the province has not acknowledged for a day,
+// once a day, and nobody when everything arrived.
+func TestReconcileDailyTellsTheManagers(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	p := b.people(t)
+	ctx := context.Background()
+	now := time.Now()
+	b.push(t, newCase("R-1", now.Add(-72*time.Hour)), now)
+	_, err := b.rate(t, "R-1", ratings.RateInput{Level: 5, Channel: "pc"}, now)
+	require.NoError(t, err)
+	daily := func(at time.Time) int {
+		var late int
+		require.NoError(t, b.tx(t, func(tx *tenants.Tx) error {
+			var err error
+			late, err = b.m.ReconcileDaily(ctx, tx, at)
+			return err
+		}))
+		return late
+	}
+	notices := func() []string {
+		var texts []string
+		require.NoError(t, b.tx(t, func(tx *tenants.Tx) error {
+			rows, err := tx.Query(ctx, `SELECT m.body FROM message_deliveries d JOIN messages m ON m.id = d.message_id
+				WHERE d.recipient_id = $1 AND d.channel = 'in_app'`, p.manager)
+			if err != nil {
+				return err
+			}
+			texts, err = pgx.CollectRows(rows, pgx.RowTo[string])
+			return err
+		}))
+		return texts
+	}
+	require.Zero(t, daily(now), "a rating of today has not waited a day")
+	require.Empty(t, notices())
+
+	require.NoError(t, b.tx(t, func(tx *tenants.Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE tenant_modules SET settings = jsonb_build_object('managers', jsonb_build_array($1::text)) WHERE module = 'ratings'`, p.manager.String())
+		return err
+	}))
+	tomorrow := now.Add(25 * time.Hour)
+	require.Equal(t, 1, daily(tomorrow))
+	require.Equal(t, 1, daily(tomorrow.Add(time.Minute)), "still waiting")
+	got := notices()
+	require.Len(t, got, 1, "one notice a day")
+	require.Contains(t, got[0], "省级系统尚有1条数据超过一天未确认接收")
 }

@@ -181,6 +181,22 @@ func (m *Module) openRectification(ctx context.Context, tx *tenants.Tx, c *Case,
 // managersOf returns the active members who hold ratings:rectify in org's
 // subtree, and the configured managers who are active members.
 func managersOf(ctx context.Context, tx *tenants.Tx, org *uuid.UUID, configured []string) ([]uuid.UUID, error) {
+	if org == nil {
+		return holders(ctx, tx, "ratings:rectify", nil, false, configured)
+	}
+	return holders(ctx, tx, "ratings:rectify", org, true, configured)
+}
+
+// configurersOf returns the members who hold ratings:configure and the
+// configured managers, all active.
+func configurersOf(ctx context.Context, tx *tenants.Tx, configured []string) ([]uuid.UUID, error) {
+	return holders(ctx, tx, "ratings:configure", nil, true, configured)
+}
+
+// holders returns the active members among configured and, when byRole,
+// those whose roles grant permission (itself, ratings:* or *): in org's
+// subtree, or anywhere when org is nil.
+func holders(ctx context.Context, tx *tenants.Tx, permission string, org *uuid.UUID, byRole bool, configured []string) ([]uuid.UUID, error) {
 	var ids []uuid.UUID
 	for _, s := range configured {
 		if id, err := uuid.Parse(s); err == nil {
@@ -190,13 +206,13 @@ func managersOf(ctx context.Context, tx *tenants.Tx, org *uuid.UUID, configured 
 	rows, err := tx.Query(ctx, `SELECT DISTINCT m.id FROM members m
 		WHERE m.status = 'active' AND (
 			m.id = ANY($2::uuid[])
-			OR ($1::uuid IS NOT NULL
-				AND m.org_id IN (SELECT o.id FROM orgs o JOIN orgs top ON o.path <@ top.path WHERE top.id = $1)
+			OR ($3
+				AND ($1::uuid IS NULL OR m.org_id IN (SELECT o.id FROM orgs o JOIN orgs top ON o.path <@ top.path WHERE top.id = $1))
 				AND EXISTS (SELECT 1 FROM member_roles mr JOIN roles r ON r.id = mr.role_id
-					WHERE mr.member_id = m.id AND r.permissions && ARRAY['ratings:rectify', 'ratings:*', '*'])))
-		ORDER BY m.id`, org, ids)
+					WHERE mr.member_id = m.id AND r.permissions && ARRAY[$4, 'ratings:*', '*'])))
+		ORDER BY m.id`, org, ids, byRole, permission)
 	if err != nil {
-		return nil, fmt.Errorf("ratings: managers: %w", err)
+		return nil, fmt.Errorf("ratings: holders of %s: %w", permission, err)
 	}
 	return pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
 }

@@ -327,8 +327,9 @@ func (m *Module) Routes(r *modules.Router) {
 	})
 	modules.Register(r, "ratings:configure", huma.Operation{
 		OperationID: "reconcile-rating-uploads", Method: http.MethodPost, Path: "/province/reconcile", DefaultStatus: http.StatusAccepted,
-		Summary:     "重新上报 Send again what the province has not acknowledged",
-		Description: "What the daily reconciliation does, now: every unacknowledged event not tried in the last hour is uploaded again.",
+		Summary: "重新上报 Send again what the province has not acknowledged",
+		Description: "Every unacknowledged event waiting out its retry wait is made due at once; the next push, within seconds, sends it. " +
+			"The daily reconciliation does the same and tells the managers what has waited more than a day.",
 	}, func(ctx context.Context, _ *modules.TenantPath) (*modules.Body[map[string]int], error) {
 		return modules.InTxAs(ctx, m.db, func(tx *tenants.Tx, _ tenants.Subject) (map[string]int, error) {
 			n, err := m.Reconcile(ctx, tx, time.Now())

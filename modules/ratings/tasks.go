@@ -43,7 +43,7 @@ func (m *Module) Tasks() []modules.Task {
 			return m.rollUp(ctx, tx, time.Now())
 		}},
 		{Type: TaskReconcile, Queue: tenants.QueueLow, MaxRetry: 3, Handle: func(ctx context.Context, tx *tenants.Tx, _ []byte) error {
-			_, err := m.Reconcile(ctx, tx, time.Now())
+			_, err := m.ReconcileDaily(ctx, tx, time.Now())
 			return err
 		}},
 	}

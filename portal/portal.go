@@ -161,6 +161,7 @@ func (p *Portal) routes() {
 	m.HandleFunc("GET /t/{tenant}/ratings/dashboard", p.staff("ratings:read", p.ratingsDashboard))
 	m.HandleFunc("GET /t/{tenant}/ratings/export", p.staff("ratings:export", p.exportRatings))
 	m.HandleFunc("GET /t/{tenant}/ratings/province", p.staff("ratings:read", p.provinceUploads))
+	m.HandleFunc("POST /t/{tenant}/ratings/province/resend", p.staffForm("ratings:configure", p.resendUploads))
 	m.HandleFunc("GET /t/{tenant}/me/tickets", p.citizen("queue", queue.ActionTake, p.myTickets))
 	m.HandleFunc("POST /t/{tenant}/me/tickets", p.citizenForm("queue", queue.ActionTake, p.takeTicket))
 	m.HandleFunc("GET /t/{tenant}/me/tickets/{ticket}", p.citizen("queue", queue.ActionTake, p.showTicket))

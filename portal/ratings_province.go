@@ -1,9 +1,12 @@
 package portal
 
 import (
+	"context"
 	"net/http"
+	"time"
 
 	"yamen/modules/ratings"
+	"yamen/tenants"
 )
 
 // provincePage is the reconciliation with the provincial 好差评 system
@@ -12,6 +15,8 @@ import (
 type provincePage struct {
 	Pending    []ratings.PendingUpload
 	Configured bool
+	// CanResend says the person holds ratings:configure.
+	CanResend bool
 }
 
 // provinceUploads lists the events the province has not acknowledged.
@@ -28,6 +33,23 @@ func (p *Portal) provinceUploads(v *view) error {
 	if err != nil {
 		return err
 	}
-	v.render(http.StatusOK, "ratings_province", v.t("province.title"), provincePage{Pending: pending, Configured: len(s.Province) > 0})
+	v.render(http.StatusOK, "ratings_province", v.t("province.title"),
+		provincePage{Pending: pending, Configured: len(s.Province) > 0, CanResend: v.holds("ratings:configure")})
 	return nil
+}
+
+// resendUploads makes everything unacknowledged due at once, for when the
+// province is back before the retry waits are over.
+func (p *Portal) resendUploads(v *view) error {
+	m, err := p.ratingsModule()
+	if err != nil {
+		return err
+	}
+	if err := v.inTx(func(ctx context.Context, tx *tenants.Tx) error {
+		_, err := m.Reconcile(ctx, tx, time.Now())
+		return err
+	}); err != nil {
+		return err
+	}
+	return v.redirect("/t/" + v.tenant.Slug + "/ratings/province?done=resent")
 }

@@ -122,4 +122,27 @@ func TestCitizenCasePages(t *testing.T) {
 	require.Contains(t, p.body, `<tr id="u-P-OTHER-rating">`)
 	require.Contains(t, p.body, "未配置省级接收地址 (no province endpoint configured)")
 	require.Equal(t, http.StatusForbidden, get(t, c, b.url+"/t/"+tn.Slug+"/ratings/province").status, "citizens do not see it")
+	require.NotContains(t, p.body, `id="resend"`, "nothing to send again without an endpoint")
+
+	// With an endpoint, the province is back before the retry waits are
+	// over: the admin has everything sent again at once.
+	require.NoError(t, b.db.Tx(ctx, tn.ID, tenants.System().String(), func(tx *tenants.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE tenant_modules SET settings = settings || jsonb_build_object('province', jsonb_build_array(jsonb_build_object('url', 'http://127.0.0.1:9/')))
+			WHERE module = 'ratings'`); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `UPDATE rating_uploads SET due_at = now() + interval '1 hour'`)
+		return err
+	}))
+	p = get(t, sc, b.url+"/t/"+tn.Slug+"/ratings/province")
+	require.Contains(t, p.body, `id="resend"`)
+	p = post(t, sc, b.url+"/t/"+tn.Slug+"/ratings/province/resend", url.Values{"_csrf": {p.csrf(t)}})
+	require.Equal(t, http.StatusSeeOther, p.status, p.body)
+	p = get(t, sc, b.url+p.header.Get("Location"))
+	require.Contains(t, p.body, "已安排重新上报")
+	var waiting int
+	require.NoError(t, b.db.Tx(ctx, tn.ID, tenants.System().String(), func(tx *tenants.Tx) error {
+		return tx.QueryRow(ctx, "SELECT count(*) FROM rating_uploads WHERE acknowledged_at IS NULL AND due_at > now()").Scan(&waiting)
+	}))
+	require.Zero(t, waiting, "everything is due")
 }

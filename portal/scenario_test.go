@@ -106,7 +106,11 @@ func TestBrowserCitizenBooksAndIsServed(t *testing.T) {
 		chromedp.Click(`a[href="/t/`+tn.Slug+`/hall/`+hall.String()+`"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`#q`, chromedp.ByQuery),
 		chromedp.SetValue(`#theme`, "户籍办理", chromedp.ByQuery),
+		// The item is listed before the search too: mark the page, and wait
+		// for the search's page to replace it before looking for the item.
+		chromedp.Evaluate(`document.body.dataset.before = "search"`, nil),
 		chromedp.Click(`form.filters button`, chromedp.ByQuery),
+		chromedp.WaitNotPresent(`body[data-before]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`#i-`+item.String(), chromedp.ByQuery),
 	))
 	require.Contains(t, text(t, ctx, "#items"), "居住证办理𠀀")

@@ -14,7 +14,9 @@ import (
 	"yamen/tenants"
 )
 
-type casePath struct {
+// CasePath is the path of an operation on one case; inputs embed it
+// (exported: huma reads the parameters of exported embedded structs only).
+type CasePath struct {
 	Tenant string `path:"tenant" doc:"租户标识 (tenant slug)"`
 	Case   string `path:"case" pattern:"^[0-9A-Za-z_.:-]{1,64}$" doc:"办件编号 (case number)"`
 }
@@ -35,42 +37,36 @@ type importInput struct {
 }
 
 type rateInput struct {
-	Tenant string `path:"tenant" doc:"租户标识 (tenant slug)"`
-	Case   string `path:"case" pattern:"^[0-9A-Za-z_.:-]{1,64}$" doc:"办件编号 (case number)"`
-	Body   RateInput
+	CasePath
+	Body RateInput
 }
 
 type tokenRateInput struct {
-	Tenant string `path:"tenant" doc:"租户标识 (tenant slug)"`
-	Case   string `path:"case" pattern:"^[0-9A-Za-z_.:-]{1,64}$" doc:"办件编号 (case number)"`
-	Body   struct {
+	CasePath
+	Body struct {
 		Token string `json:"token" minLength:"1" maxLength:"64" doc:"二维码或短信链接中的评价凭证 (the case's rating token from its QR code or SMS link)"`
 		RateInput
 	}
 }
 
 type followUpInput struct {
-	Tenant string `path:"tenant" doc:"租户标识 (tenant slug)"`
-	Case   string `path:"case" pattern:"^[0-9A-Za-z_.:-]{1,64}$" doc:"办件编号 (case number)"`
-	Body   FollowUpInput
+	CasePath
+	Body FollowUpInput
 }
 
 type secondInput struct {
-	Tenant string `path:"tenant" doc:"租户标识 (tenant slug)"`
-	Case   string `path:"case" pattern:"^[0-9A-Za-z_.:-]{1,64}$" doc:"办件编号 (case number)"`
-	Body   SecondRatingInput
+	CasePath
+	Body SecondRatingInput
 }
 
 type feedbackInput struct {
-	Tenant string `path:"tenant" doc:"租户标识 (tenant slug)"`
-	Case   string `path:"case" pattern:"^[0-9A-Za-z_.:-]{1,64}$" doc:"办件编号 (case number)"`
-	Body   Feedback
+	CasePath
+	Body Feedback
 }
 
 type appealInput struct {
-	Tenant string `path:"tenant" doc:"租户标识 (tenant slug)"`
-	Case   string `path:"case" pattern:"^[0-9A-Za-z_.:-]{1,64}$" doc:"办件编号 (case number)"`
-	Body   AppealDecision
+	CasePath
+	Body AppealDecision
 }
 
 type tagInput struct {
@@ -183,7 +179,7 @@ func (m *Module) Routes(r *modules.Router) {
 	})
 	modules.Register(r, "ratings:read", modules.TenantWide(rowsCases, huma.Operation{
 		OperationID: "get-rating-case", Method: http.MethodGet, Path: "/cases/{case}", Summary: "查看办件 Get a case",
-	}), func(ctx context.Context, in *casePath) (*modules.Body[Case], error) {
+	}), func(ctx context.Context, in *CasePath) (*modules.Body[Case], error) {
 		return modules.Read(ctx, m.db, func(q tenants.Querier) (Case, error) {
 			c, err := GetCase(ctx, q, in.Case)
 			return c.masked(), err
@@ -234,7 +230,7 @@ func (m *Module) Routes(r *modules.Router) {
 	})
 	modules.Register(r, "ratings:read", modules.TenantWide(rowsCases, huma.Operation{
 		OperationID: "get-rating-rectification", Method: http.MethodGet, Path: "/cases/{case}/rectification", Summary: "查看差评整改 Get a rectification",
-	}), func(ctx context.Context, in *casePath) (*modules.Body[Rectification], error) {
+	}), func(ctx context.Context, in *CasePath) (*modules.Body[Rectification], error) {
 		return modules.Read(ctx, m.db, func(q tenants.Querier) (Rectification, error) { return GetRectification(ctx, q, in.Case) })
 	})
 	modules.Register(r, "ratings:rectify", huma.Operation{

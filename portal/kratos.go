@@ -53,77 +53,59 @@ func flowGone(resp *http.Response) bool {
 		resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusBadRequest)
 }
 
+// kratosFlow is what every kind of Kratos browser flow has that the portal
+// reads.
+type kratosFlow[T any] interface {
+	*T
+	GetId() string
+	GetUi() kratos.UiContainer
+	GetReturnToOk() (*string, bool)
+	GetState() interface{}
+}
+
+// asFlow turns what a Kratos call returned into the portal's flow.
+func asFlow[T any, F kratosFlow[T]](k F, resp *http.Response, err error) (*kflow, *http.Response, error) {
+	if k == nil {
+		return nil, resp, err
+	}
+	returnTo, _ := k.GetReturnToOk()
+	return &kflow{ID: k.GetId(), UI: k.GetUi(), ReturnTo: returnTo, State: k.GetState()}, resp, err
+}
+
 // fetchFlow gets a flow by id, with the browser's cookies.
 func (p *Portal) fetchFlow(ctx context.Context, kind, id, cookie string) (*kflow, *http.Response, error) {
 	api := p.kratos.FrontendAPI
-	var f *kflow
-	var resp *http.Response
-	var err error
 	switch kind {
 	case "login":
-		var k *kratos.LoginFlow
-		if k, resp, err = api.GetLoginFlow(ctx).Id(id).Cookie(cookie).Execute(); k != nil {
-			f = &kflow{ID: k.Id, UI: k.Ui, ReturnTo: k.ReturnTo, State: k.State}
-		}
+		return asFlow(api.GetLoginFlow(ctx).Id(id).Cookie(cookie).Execute())
 	case "registration":
-		var k *kratos.RegistrationFlow
-		if k, resp, err = api.GetRegistrationFlow(ctx).Id(id).Cookie(cookie).Execute(); k != nil {
-			f = &kflow{ID: k.Id, UI: k.Ui, ReturnTo: k.ReturnTo, State: k.State}
-		}
+		return asFlow(api.GetRegistrationFlow(ctx).Id(id).Cookie(cookie).Execute())
 	case "recovery":
-		var k *kratos.RecoveryFlow
-		if k, resp, err = api.GetRecoveryFlow(ctx).Id(id).Cookie(cookie).Execute(); k != nil {
-			f = &kflow{ID: k.Id, UI: k.Ui, ReturnTo: k.ReturnTo, State: k.State}
-		}
+		return asFlow(api.GetRecoveryFlow(ctx).Id(id).Cookie(cookie).Execute())
 	case "verification":
-		var k *kratos.VerificationFlow
-		if k, resp, err = api.GetVerificationFlow(ctx).Id(id).Cookie(cookie).Execute(); k != nil {
-			f = &kflow{ID: k.Id, UI: k.Ui, ReturnTo: k.ReturnTo, State: k.State}
-		}
+		return asFlow(api.GetVerificationFlow(ctx).Id(id).Cookie(cookie).Execute())
 	case "settings":
-		var k *kratos.SettingsFlow
-		if k, resp, err = api.GetSettingsFlow(ctx).Id(id).Cookie(cookie).Execute(); k != nil {
-			f = &kflow{ID: k.Id, UI: k.Ui, ReturnTo: k.ReturnTo, State: k.State}
-		}
+		return asFlow(api.GetSettingsFlow(ctx).Id(id).Cookie(cookie).Execute())
 	}
-	return f, resp, err
+	return nil, nil, nil
 }
 
 // createFlow starts a browser flow.
-func (p *Portal) createFlow(ctx context.Context, kind, cookie, returnTo string, refresh bool) (*kflow, *http.Response, error) {
+func (p *Portal) createFlow(ctx context.Context, kind, cookie string, refresh bool) (*kflow, *http.Response, error) {
 	api := p.kratos.FrontendAPI
-	var f *kflow
-	var resp *http.Response
-	var err error
 	switch kind {
 	case "login":
-		req := api.CreateBrowserLoginFlow(ctx).Cookie(cookie).Refresh(refresh)
-		var k *kratos.LoginFlow
-		if k, resp, err = req.Execute(); k != nil {
-			f = &kflow{ID: k.Id}
-		}
+		return asFlow(api.CreateBrowserLoginFlow(ctx).Cookie(cookie).Refresh(refresh).Execute())
 	case "registration":
-		var k *kratos.RegistrationFlow
-		if k, resp, err = api.CreateBrowserRegistrationFlow(ctx).Execute(); k != nil {
-			f = &kflow{ID: k.Id}
-		}
+		return asFlow(api.CreateBrowserRegistrationFlow(ctx).Execute())
 	case "recovery":
-		var k *kratos.RecoveryFlow
-		if k, resp, err = api.CreateBrowserRecoveryFlow(ctx).Execute(); k != nil {
-			f = &kflow{ID: k.Id}
-		}
+		return asFlow(api.CreateBrowserRecoveryFlow(ctx).Execute())
 	case "verification":
-		var k *kratos.VerificationFlow
-		if k, resp, err = api.CreateBrowserVerificationFlow(ctx).Execute(); k != nil {
-			f = &kflow{ID: k.Id}
-		}
+		return asFlow(api.CreateBrowserVerificationFlow(ctx).Execute())
 	case "settings":
-		var k *kratos.SettingsFlow
-		if k, resp, err = api.CreateBrowserSettingsFlow(ctx).Cookie(cookie).Execute(); k != nil {
-			f = &kflow{ID: k.Id}
-		}
+		return asFlow(api.CreateBrowserSettingsFlow(ctx).Cookie(cookie).Execute())
 	}
-	return f, resp, err
+	return nil, nil, nil
 }
 
 // showFlow renders a flow, or starts one when the URL names none. The
@@ -141,7 +123,7 @@ func (p *Portal) showFlow(kind string) func(v *view) error {
 			if kind == "settings" && v.person == nil {
 				return v.redirect("/auth/login?return_to=%2Fauth%2Fsettings")
 			}
-			f, resp, err := p.createFlow(v.r.Context(), kind, cookie, returnTo, q.Get("refresh") == "true")
+			f, resp, err := p.createFlow(v.r.Context(), kind, cookie, q.Get("refresh") == "true")
 			forwardCookies(v.w, resp)
 			if err != nil {
 				if resp != nil && resp.StatusCode == http.StatusBadRequest && kind != "settings" {

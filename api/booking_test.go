@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"yamen/api/kratostest"
 	"yamen/modules/booking"
 	"yamen/modules/booking/pass"
 	"yamen/tenants"
@@ -30,7 +31,7 @@ func citizenAccount(t testing.TB, name, level string) (id, token string) {
 	_, _ = rand.Read(b)
 	phone := "+86137" + fmt.Sprintf("%08d", (int(b[0])<<16|int(b[1])<<8|int(b[2]))%100_000_000)
 	password := "Yamen-" + hex.EncodeToString(b) + "-居民"
-	status, ident := kratosJSON(t, "POST", admin+"/admin/identities", map[string]any{
+	status, ident := kratostest.JSON(t, "POST", admin+"/admin/identities", map[string]any{
 		"schema_id":       "citizen",
 		"traits":          map[string]any{"phone": phone, "name": name},
 		"metadata_public": map[string]any{"real_name_level": level},
@@ -38,11 +39,11 @@ func citizenAccount(t testing.TB, name, level string) (id, token string) {
 	})
 	require.Equal(t, http.StatusCreated, status, "%v", ident)
 	id = ident["id"].(string)
-	t.Cleanup(func() { kratosJSON(t, "DELETE", admin+"/admin/identities/"+id, nil) })
-	status, flow := kratosJSON(t, "GET", public+"/self-service/login/api", nil)
+	t.Cleanup(func() { kratostest.JSON(t, "DELETE", admin+"/admin/identities/"+id, nil) })
+	status, flow := kratostest.JSON(t, "GET", public+"/self-service/login/api", nil)
 	require.Equal(t, http.StatusOK, status, "%v", flow)
 	action := flow["ui"].(map[string]any)["action"].(string)
-	status, login := kratosJSON(t, "POST", action, map[string]any{"method": "password", "identifier": phone, "password": password})
+	status, login := kratostest.JSON(t, "POST", action, map[string]any{"method": "password", "identifier": phone, "password": password})
 	require.Equal(t, http.StatusOK, status, "%v", login)
 	return id, login["session_token"].(string)
 }

@@ -1,12 +1,9 @@
 package api_test
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"testing"
@@ -15,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"yamen/api"
+	"yamen/api/kratostest"
 	"yamen/tenants"
 )
 
@@ -31,33 +29,6 @@ func testSessions(t testing.TB) *api.Sessions {
 	return api.NewSessions(public, admin, sessionTTL, nil)
 }
 
-// kratosJSON calls Kratos and decodes its JSON answer.
-func kratosJSON(t testing.TB, method, url string, body any) (int, map[string]any) {
-	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		raw, err := json.Marshal(body)
-		require.NoError(t, err)
-		rd = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequest(method, url, rd)
-	require.NoError(t, err)
-	req.Header.Set("Accept", "application/json")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	var m map[string]any
-	if len(raw) > 0 {
-		_ = json.Unmarshal(raw, &m)
-	}
-	return resp.StatusCode, m
-}
-
 // staffAccount creates a staff identity in Kratos and signs it in through
 // the API login flow, returning its email and a session token.
 func staffAccount(t testing.TB, name string) (email, phone, token string) {
@@ -68,18 +39,18 @@ func staffAccount(t testing.TB, name string) (email, phone, token string) {
 	email = "staff-" + hex.EncodeToString(b) + "@example.gov.cn"
 	phone = "139" + fmt.Sprintf("%08d", int(b[0])<<16|int(b[1])<<8|int(b[2]))
 	password := "Yamen-" + hex.EncodeToString(b) + "-密码"
-	status, id := kratosJSON(t, "POST", admin+"/admin/identities", map[string]any{
+	status, id := kratostest.JSON(t, "POST", admin+"/admin/identities", map[string]any{
 		"schema_id":   "staff",
 		"traits":      map[string]any{"email": email, "phone": "+86" + phone, "name": name},
 		"credentials": map[string]any{"password": map[string]any{"config": map[string]any{"password": password}}},
 	})
 	require.Equal(t, http.StatusCreated, status, "%v", id)
-	t.Cleanup(func() { kratosJSON(t, "DELETE", admin+"/admin/identities/"+id["id"].(string), nil) })
+	t.Cleanup(func() { kratostest.JSON(t, "DELETE", admin+"/admin/identities/"+id["id"].(string), nil) })
 
-	status, flow := kratosJSON(t, "GET", public+"/self-service/login/api", nil)
+	status, flow := kratostest.JSON(t, "GET", public+"/self-service/login/api", nil)
 	require.Equal(t, http.StatusOK, status, "%v", flow)
 	action := flow["ui"].(map[string]any)["action"].(string)
-	status, login := kratosJSON(t, "POST", action, map[string]any{"method": "password", "identifier": email, "password": password})
+	status, login := kratostest.JSON(t, "POST", action, map[string]any{"method": "password", "identifier": email, "password": password})
 	require.Equal(t, http.StatusOK, status, "%v", login)
 	return email, phone, login["session_token"].(string)
 }
@@ -178,7 +149,7 @@ func TestStaffSessions(t *testing.T) {
 	require.Equal(t, "member:"+officer, signIns[len(signIns)-1]["subject"])
 
 	// Logging out ends access.
-	status, _ := kratosJSON(t, "DELETE", os.Getenv("KRATOS_PUBLIC_URL")+"/self-service/logout/api", map[string]any{"session_token": officerToken})
+	status, _ := kratostest.JSON(t, "DELETE", os.Getenv("KRATOS_PUBLIC_URL")+"/self-service/logout/api", map[string]any{"session_token": officerToken})
 	require.Equal(t, http.StatusNoContent, status)
 	time.Sleep(2 * sessionTTL)
 	requireProblem(t, b.doSession(t, "GET", base+"/members", officerToken, nil), http.StatusUnauthorized)

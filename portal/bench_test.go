@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"yamen/api/kratostest"
 	"yamen/infra/demo"
 	"yamen/modules/builtin"
 	"yamen/modules/catalog"
@@ -128,14 +129,14 @@ func (b *bundle) citizenAccount(t testing.TB, name string) account {
 	r := random()
 	phone := fmt.Sprintf("138%08d", time.Now().UnixNano()%100000000)
 	a := account{email: phone, phone: phone, password: "Yamen-" + r + "-密码"}
-	status, id := kratosJSON(t, "POST", b.admin+"/admin/identities", map[string]any{
+	status, id := kratostest.JSON(t, "POST", b.admin+"/admin/identities", map[string]any{
 		"schema_id":   "citizen",
 		"traits":      map[string]any{"phone": "+86" + phone, "name": name},
 		"credentials": map[string]any{"password": map[string]any{"config": map[string]any{"password": a.password}}},
 	})
 	require.Equal(t, http.StatusCreated, status, "%v", id)
 	a.identity = uuid.MustParse(id["id"].(string))
-	t.Cleanup(func() { kratosJSON(t, "DELETE", b.admin+"/admin/identities/"+a.identity.String(), nil) })
+	t.Cleanup(func() { kratostest.JSON(t, "DELETE", b.admin+"/admin/identities/"+a.identity.String(), nil) })
 	return a
 }
 

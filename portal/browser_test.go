@@ -19,6 +19,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
+	"yamen/api/kratostest"
 	"yamen/tenants"
 )
 
@@ -325,7 +326,7 @@ func TestBrowserCitizenRegistersAndSignsIn(t *testing.T) {
 	status, ids := kratosJSONList(t, b.admin+"/admin/identities?credentials_identifier=%2B86"+phone)
 	require.Equal(t, 200, status)
 	require.Len(t, ids, 1)
-	t.Cleanup(func() { kratosJSON(t, "DELETE", b.admin+"/admin/identities/"+ids[0]["id"].(string), nil) })
+	t.Cleanup(func() { kratostest.JSON(t, "DELETE", b.admin+"/admin/identities/"+ids[0]["id"].(string), nil) })
 
 	require.NoError(t, chromedp.Run(ctx,
 		chromedp.Click(`form[action="/auth/logout"] button`, chromedp.ByQuery),

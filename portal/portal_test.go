@@ -1,11 +1,9 @@
 package portal_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"html"
 	"io"
@@ -23,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"yamen/api"
+	"yamen/api/kratostest"
 	"yamen/modules"
 	"yamen/modules/builtin"
 	"yamen/modules/files/filestest"
@@ -61,30 +60,6 @@ func setup(t testing.TB) *bundle {
 	return &bundle{url: ts.URL, db: db, public: public, admin: admin, reg: reg}
 }
 
-func kratosJSON(t testing.TB, method, url string, body any) (int, map[string]any) {
-	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		raw, err := json.Marshal(body)
-		require.NoError(t, err)
-		rd = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequest(method, url, rd)
-	require.NoError(t, err)
-	req.Header.Set("Accept", "application/json")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	var m map[string]any
-	_ = json.Unmarshal(raw, &m)
-	return resp.StatusCode, m
-}
-
 // account is a person in Kratos who signs in with a password.
 type account struct {
 	email, phone, password string
@@ -102,14 +77,14 @@ func (b *bundle) staffAccount(t testing.TB, name string) account {
 	t.Helper()
 	r := random()
 	a := account{email: "staff-" + r + "@example.gov.cn", phone: fmt.Sprintf("139%08d", time.Now().UnixNano()%100000000), password: "Yamen-" + r + "-密码"}
-	status, id := kratosJSON(t, "POST", b.admin+"/admin/identities", map[string]any{
+	status, id := kratostest.JSON(t, "POST", b.admin+"/admin/identities", map[string]any{
 		"schema_id":   "staff",
 		"traits":      map[string]any{"email": a.email, "phone": "+86" + a.phone, "name": name},
 		"credentials": map[string]any{"password": map[string]any{"config": map[string]any{"password": a.password}}},
 	})
 	require.Equal(t, http.StatusCreated, status, "%v", id)
 	a.identity = uuid.MustParse(id["id"].(string))
-	t.Cleanup(func() { kratosJSON(t, "DELETE", b.admin+"/admin/identities/"+a.identity.String(), nil) })
+	t.Cleanup(func() { kratostest.JSON(t, "DELETE", b.admin+"/admin/identities/"+a.identity.String(), nil) })
 	return a
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"yamen/api/kratostest"
 	"yamen/modules"
 	"yamen/modules/booking"
 	"yamen/modules/queue"
@@ -97,7 +98,7 @@ func TestBrowserCitizenBooksAndIsServed(t *testing.T) {
 	status, ids := kratosJSONList(t, b.admin+"/admin/identities?credentials_identifier=%2B86"+phone)
 	require.Equal(t, 200, status)
 	require.Len(t, ids, 1)
-	t.Cleanup(func() { kratosJSON(t, "DELETE", b.admin+"/admin/identities/"+ids[0]["id"].(string), nil) })
+	t.Cleanup(func() { kratostest.JSON(t, "DELETE", b.admin+"/admin/identities/"+ids[0]["id"].(string), nil) })
 
 	// The hall, a search by theme, the item's slots.
 	require.NoError(t, chromedp.Run(ctx, chromedp.Navigate(base+"/hall"), chromedp.WaitVisible(`main .cards`, chromedp.ByQuery)))

@@ -9,6 +9,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
+	"yamen/api/kratostest"
 	"yamen/modules/queue"
 	"yamen/tenants"
 )
@@ -34,7 +35,7 @@ func (b *bundle) registerCitizen(t *testing.T, ctx context.Context, name string)
 	status, ids := kratosJSONList(t, b.admin+"/admin/identities?credentials_identifier=%2B86"+phone)
 	require.Equal(t, 200, status)
 	require.Len(t, ids, 1)
-	t.Cleanup(func() { kratosJSON(t, "DELETE", b.admin+"/admin/identities/"+ids[0]["id"].(string), nil) })
+	t.Cleanup(func() { kratostest.JSON(t, "DELETE", b.admin+"/admin/identities/"+ids[0]["id"].(string), nil) })
 }
 
 // A citizen takes an on-site ticket on their phone and watches its place:

@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
-	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -35,10 +35,6 @@ import (
 
 // InboxChannel is the PostgreSQL notification channel of in-app deliveries.
 const InboxChannel = "yamen_inbox"
-
-// Heartbeat is how often a stream writes a comment to keep proxies from
-// closing an idle connection.
-const Heartbeat = 15 * time.Second
 
 // loadBatch bounds the deliveries the loader reads in one query.
 const loadBatch = 1000
@@ -349,59 +345,10 @@ func (m *Module) stream(ctx context.Context, in *streamInput) (*huma.StreamRespo
 	m.hub.listening(ctx)
 	return &huma.StreamResponse{Body: func(hctx huma.Context) {
 		defer unsubscribe()
-		hctx.SetHeader("Content-Type", "text/event-stream")
-		hctx.SetHeader("Cache-Control", "no-cache")
-		hctx.SetHeader("X-Accel-Buffering", "no")
-		hctx.SetStatus(http.StatusOK)
-		w := hctx.BodyWriter()
-		// write writes an event; the caller flushes.
-		write := func(i InboxItem) bool {
+		modules.ServeEvents(hctx, missed, events, func(w io.Writer, i InboxItem) error {
 			data, _ := json.Marshal(StreamEvent{ID: i.ID, Kind: i.Kind, Text: i.Text, CreatedAt: i.CreatedAt})
 			_, err := fmt.Fprintf(w, "id: %s\nevent: message\ndata: %s\n\n", i.ID, data)
-			return err == nil
-		}
-		if _, err := fmt.Fprint(w, ": connected\nretry: 3000\n\n"); err != nil || modules.Flush(w) != nil {
-			return
-		}
-		for _, i := range missed {
-			if !write(i) {
-				return
-			}
-		}
-		if len(missed) > 0 && modules.Flush(w) != nil {
-			return
-		}
-		rctx := hctx.Context()
-		tick := time.NewTicker(Heartbeat)
-		defer tick.Stop()
-		for {
-			select {
-			case <-rctx.Done():
-				return
-			case <-tick.C:
-				if _, err := fmt.Fprint(w, ": heartbeat\n\n"); err != nil || modules.Flush(w) != nil {
-					return
-				}
-			case i := <-events:
-				if !write(i) {
-					return
-				}
-				// Whatever else is waiting goes out in the same flush.
-			more:
-				for {
-					select {
-					case i := <-events:
-						if !write(i) {
-							return
-						}
-					default:
-						break more
-					}
-				}
-				if modules.Flush(w) != nil {
-					return
-				}
-			}
-		}
+			return err
+		})
 	}}, nil
 }

@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
+	"io"
 	"strconv"
 	"sync"
 	"time"
@@ -29,10 +29,6 @@ import (
 
 // BoardChannel is the PostgreSQL notification channel of calls.
 const BoardChannel = "yamen_queue_board"
-
-// Heartbeat is how often a board stream writes a comment to keep proxies
-// from closing an idle connection.
-const Heartbeat = 15 * time.Second
 
 // BoardEvent is the data of one event of a board stream.
 type BoardEvent struct {
@@ -172,31 +168,10 @@ func (m *Module) boardStream(ctx context.Context, in *hallPath) (*huma.StreamRes
 	events, unsubscribe := m.subscribe(tn.ID, in.Hall)
 	return &huma.StreamResponse{Body: func(hctx huma.Context) {
 		defer unsubscribe()
-		hctx.SetHeader("Content-Type", "text/event-stream")
-		hctx.SetHeader("Cache-Control", "no-cache")
-		hctx.SetHeader("X-Accel-Buffering", "no")
-		hctx.SetStatus(http.StatusOK)
-		w := hctx.BodyWriter()
-		if _, err := fmt.Fprint(w, ": connected\nretry: 3000\n\n"); err != nil || modules.Flush(w) != nil {
-			return
-		}
-		rctx := hctx.Context()
-		tick := time.NewTicker(Heartbeat)
-		defer tick.Stop()
-		for {
-			select {
-			case <-rctx.Done():
-				return
-			case <-tick.C:
-				if _, err := fmt.Fprint(w, ": heartbeat\n\n"); err != nil || modules.Flush(w) != nil {
-					return
-				}
-			case e := <-events:
-				data, _ := json.Marshal(e)
-				if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", e.Event, data); err != nil || modules.Flush(w) != nil {
-					return
-				}
-			}
-		}
+		modules.ServeEvents(hctx, nil, events, func(w io.Writer, e BoardEvent) error {
+			data, _ := json.Marshal(e)
+			_, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", e.Event, data)
+			return err
+		})
 	}}, nil
 }

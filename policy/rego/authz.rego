@@ -47,9 +47,6 @@ holds(p) if input.subject.permissions[p]
 
 holds(p) if input.subject.permissions[concat(":", [split(p, ":")[0], "*"])]
 
-# An auxiliary police officer (辅警) acts under a sponsoring officer.
-auxiliary if input.subject.sponsor
-
 default allow := false
 
 # A member may when one of its roles grants the action; a key when one of
